@@ -1,0 +1,133 @@
+// What the engine reads from and sets in the Postgres catalog: table columns, types and primary keys,
+// the publication's tables and replica identity.
+import type pg from 'pg'
+import { EngineError } from './errors.js'
+
+export interface ColumnInfo {
+  name: string
+  /** Type name; for arrays the element type (as Electric's schema reports it). */
+  type: string
+  dims: number
+  notNull: boolean
+  isEnum: boolean
+  typeOid: number
+  /** Position in the primary key, if part of it. */
+  pkIndex?: number
+  /** varchar/bpchar length, numeric precision/scale, as Electric's schema reports them. */
+  maxLength?: number
+  length?: number
+  precision?: number
+  scale?: number
+}
+
+export interface TableInfo {
+  oid: number
+  namespace: string
+  table: string
+  columns: ColumnInfo[]
+  byName: Map<string, ColumnInfo>
+  /** Primary-key column names in key order (all columns sorted by name when there is no key). */
+  primaryKey: string[]
+  replicaIdentityFull: boolean
+}
+
+export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`
+export const qualified = (namespace: string, table: string): string => `${quoteIdent(namespace)}.${quoteIdent(table)}`
+
+export async function loadTable(db: pg.ClientBase | pg.Pool, namespace: string, table: string): Promise<TableInfo> {
+  const { rows } = await db.query<{
+    oid: number; relreplident: string; attname: string; attnotnull: boolean; atttypid: number
+    atttypmod: number; typname: string; typtype: string; elemname: string | null; elemtype: string | null
+    pk_index: number | null
+  }>(
+    `SELECT c.oid::int AS oid, c.relreplident::text AS relreplident, a.attname, a.attnotnull,
+            a.atttypid::int AS atttypid, a.atttypmod, t.typname, t.typtype::text AS typtype,
+            et.typname AS elemname, et.typtype::text AS elemtype,
+            (SELECT array_position(i.indkey::int2[], a.attnum) - 1 FROM pg_index i
+              WHERE i.indrelid = c.oid AND i.indisprimary) AS pk_index
+       FROM pg_class c
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+       JOIN pg_type t ON t.oid = a.atttypid
+       LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
+      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+      ORDER BY a.attnum`,
+    [namespace, table],
+  )
+  if (rows.length === 0) {
+    throw new EngineError(
+      'table',
+      `Table ${qualified(namespace, table)} does not exist. If the table name contains capitals or special characters you must quote it.`,
+    )
+  }
+  const columns = rows.map((r): ColumnInfo => {
+    const isArray = r.elemname !== null
+    const type = isArray ? r.elemname! : r.typname
+    const column: ColumnInfo = {
+      name: r.attname,
+      type,
+      dims: isArray ? 1 : 0,
+      notNull: r.attnotnull,
+      isEnum: (isArray ? r.elemtype : r.typtype) === 'e',
+      typeOid: r.atttypid,
+    }
+    if (r.pk_index !== null) column.pkIndex = r.pk_index
+    Object.assign(column, typeModifiers(type, r.atttypmod))
+    return column
+  })
+  const keyed = columns.filter((c) => c.pkIndex !== undefined).sort((a, b) => a.pkIndex! - b.pkIndex!)
+  return {
+    oid: rows[0]!.oid,
+    namespace,
+    table,
+    columns,
+    byName: new Map(columns.map((c) => [c.name, c])),
+    primaryKey: keyed.length > 0 ? keyed.map((c) => c.name) : columns.map((c) => c.name).sort(),
+    replicaIdentityFull: rows[0]!.relreplident === 'f',
+  }
+}
+
+function typeModifiers(type: string, typmod: number): Partial<ColumnInfo> {
+  if (typmod < 0) return {}
+  if (type === 'varchar') return { maxLength: typmod - 4 }
+  if (type === 'bpchar') return { length: typmod - 4 }
+  if (type === 'numeric') return { precision: ((typmod - 4) >> 16) & 0xffff, scale: (typmod - 4) & 0xffff }
+  return {}
+}
+
+/** Electric's `electric-schema` for the selected columns. */
+export function electricSchema(table: TableInfo, columns: string[]): Record<string, Record<string, unknown>> {
+  const schema: Record<string, Record<string, unknown>> = {}
+  for (const name of columns) {
+    const c = table.byName.get(name)!
+    const entry: Record<string, unknown> = { type: c.type }
+    if (c.dims > 0) entry.dims = c.dims
+    if (c.pkIndex !== undefined) entry.pk_index = c.pkIndex
+    if (c.notNull) entry.not_null = true
+    for (const key of ['maxLength', 'length', 'precision', 'scale'] as const) {
+      if (c[key] !== undefined) entry[key === 'maxLength' ? 'max_length' : key] = c[key]
+    }
+    schema[name] = entry
+  }
+  return schema
+}
+
+/** Adds the table to the publication and, unless opted out, sets REPLICA IDENTITY FULL. */
+export async function publishTable(
+  db: pg.Pool, publication: string, table: TableInfo, replicaIdentityFull: boolean,
+): Promise<void> {
+  const { rowCount } = await db.query(
+    `SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2 AND tablename = $3`,
+    [publication, table.namespace, table.table],
+  )
+  if (replicaIdentityFull && !table.replicaIdentityFull) {
+    await db.query(`ALTER TABLE ${qualified(table.namespace, table.table)} REPLICA IDENTITY FULL`)
+    table.replicaIdentityFull = true
+  }
+  if (!rowCount) {
+    await db.query(`ALTER PUBLICATION ${quoteIdent(publication)} ADD TABLE ${qualified(table.namespace, table.table)}`)
+      .catch((error: { code?: string }) => {
+        if (error.code !== '42710') throw error // already member: another shape added it concurrently
+      })
+  }
+}

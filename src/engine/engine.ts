@@ -1,0 +1,386 @@
+// The embedded sync engine: one replication stream, one log per distinct shape definition, readers
+// answered from the logs. Implements ShapeSource, the interface every transport reads through.
+import { createHash } from 'node:crypto'
+import pg from 'pg'
+import type { ShapeDefinition } from '../shape/definition.js'
+import type { FetchRequest, FetchResult, ShapeSource } from '../source/source.js'
+import { upToDate, type ChangeMessage, type Message } from '../source/messages.js'
+import { compileWhere, FilterIndex, type CompiledWhere } from '../where/index.js'
+import { electricSchema, loadTable, publishTable, quoteIdent, type TableInfo } from './catalog.js'
+import { shapeMessages, type ShapeChange } from './changes.js'
+import { EngineError } from './errors.js'
+import { formatOffset, parseOffset } from './offset.js'
+import { lsnToBigInt } from './lsn.js'
+import { ReplicationStream } from './replication.js'
+import { ShapeLog, type RotationReason } from './shape-log.js'
+import { displaySettings, takeSnapshot } from './snapshot.js'
+import { preflight } from './preflight.js'
+import type { RelationInfo, TextRow, Transaction } from './transaction.js'
+
+export interface EngineOptions {
+  databaseUrl: string
+  /** Replication slot; default `trpc_sync_<database>`. */
+  slotName?: string
+  /** Publication; default `trpc_sync_publication`. */
+  publicationName?: string
+  /** Drop the slot on close (for tests and short-lived processes). Default false. */
+  temporarySlot?: boolean
+  /** Set REPLICA IDENTITY FULL on synced tables (default true), or decide per `schema.table`. */
+  replicaIdentityFull?: boolean | ((table: string) => boolean)
+  /** Snapshot chunk size in bytes (Electric's default: 10 MiB). */
+  chunkBytes?: number
+  /** Log entries a shape retains before it is rotated (readers get must-refetch). Default 100,000. */
+  maxLogEntries?: number
+  /** A shape with no readers for this long is dropped. Default 5 minutes. */
+  idleTimeoutMs?: number
+  /** Entries per response from the log. Default 1,000. */
+  readLimit?: number
+  /** Live request wait, ms (Electric's long-poll default: 20 s). */
+  liveTimeoutMs?: number
+  /** Connections for snapshots and catalog reads. Default 4. */
+  poolSize?: number
+  log?: (message: string) => void
+}
+
+interface TableRoute {
+  table: TableInfo
+  index: FilterIndex<ShapeLog>
+  logs: Set<ShapeLog>
+}
+
+/** Entry point of embedded mode: `await EmbeddedEngine.start({ databaseUrl })`. */
+export class EmbeddedEngine implements ShapeSource {
+  private readonly shapes = new Map<string, Promise<ShapeLog>>()
+  private readonly routes = new Map<string, TableRoute>()
+  private readonly wheres = new WeakMap<ShapeLog, CompiledWhere | undefined>()
+  private replication!: ReplicationStream
+  private lockClient!: pg.Client
+  private sweeper: NodeJS.Timeout | undefined
+  private closed = false
+  private handleCounter = 0
+  private appliedWaiters: (() => void)[] = []
+  private readonly opts: Required<Omit<EngineOptions, 'log'>> & { log: (m: string) => void }
+
+  private constructor(options: EngineOptions, private readonly pool: pg.Pool, database: string) {
+    this.opts = {
+      slotName: `trpc_sync_${database.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63),
+      publicationName: 'trpc_sync_publication',
+      temporarySlot: false,
+      replicaIdentityFull: true,
+      chunkBytes: 10 * 1024 * 1024,
+      maxLogEntries: 100_000,
+      idleTimeoutMs: 5 * 60_000,
+      readLimit: 1000,
+      liveTimeoutMs: 20_000,
+      poolSize: 4,
+      log: () => {},
+      ...options,
+    }
+  }
+
+  static async start(options: EngineOptions): Promise<EmbeddedEngine> {
+    const database = new URL(options.databaseUrl).pathname.slice(1) || 'postgres'
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 4 })
+    pool.on('error', () => {}) // idle clients dropped by a restart: the next query reconnects
+    const engine = new EmbeddedEngine(options, pool, decodeURIComponent(database))
+    try {
+      await engine.startReplication()
+    } catch (error) {
+      await pool.end().catch(() => {})
+      throw error
+    }
+    return engine
+  }
+
+  private async startReplication(): Promise<void> {
+    const { slotName, publicationName, databaseUrl } = this.opts
+    this.lockClient = await preflight(this.pool, databaseUrl, slotName, publicationName)
+    this.lockClient.on('error', (e) => this.opts.log(`lock connection lost: ${e.message}`))
+    this.replication = new ReplicationStream({
+      connectionString: databaseUrl,
+      sessionOptions: Object.entries(displaySettings).map(([k, v]) => `-c ${k}=${v.replaceAll(' ', '')}`).join(' '),
+      slotName,
+      publicationName,
+      onTransaction: (tx) => {
+        this.apply(tx)
+        // Runs before the stream records tx as applied: let waiters re-check on the next tick.
+        const waiters = this.appliedWaiters.splice(0)
+        if (waiters.length) setImmediate(() => { for (const w of waiters) w() })
+      },
+      onRelation: (relation) => this.relationChanged(relation),
+      onStatus: ({ connected, error }) => this.opts.log(connected ? 'replication connected' : `replication lost: ${error?.message}`),
+    })
+    await this.replication.start()
+    this.sweeper = setInterval(() => this.sweepIdle(), Math.min(30_000, this.opts.idleTimeoutMs)).unref()
+  }
+
+  async fetch(definition: ShapeDefinition & { changesOnly?: boolean }, request: FetchRequest): Promise<FetchResult> {
+    const def = { ...definition, changesOnly: request.changesOnly ?? definition.changesOnly ?? false }
+    let log = await this.shapeLog(def)
+    if (request.handle !== undefined && request.handle !== log.handle) return { status: 'must-refetch', handle: log.handle }
+    const schema = electricSchema(log.table, log.columns)
+    log.activeReaders++
+    try {
+      if (request.offset === 'now') {
+        return this.ok(log, [], [], formatOffset(log.latestOffset), true, schema)
+      }
+      const after = parseOffset(request.offset)
+      if (!after) throw new EngineError('offset', 'has invalid format')
+      if (after.tx > this.replication.lastAppliedLsn && after.tx > log.latestOffset.tx) {
+        throw new EngineError('offset', 'out of bounds for this shape')
+      }
+      let read = log.read(after, this.opts.readLimit)
+      if (request.live && read.entries.length === 0) {
+        await log.waitForChange(request.liveTimeout ?? this.opts.liveTimeoutMs, request.signal)
+        if (log.rotated) return { status: 'must-refetch', handle: (await this.shapeLog(def)).handle }
+        read = log.read(after, this.opts.readLimit)
+      }
+      if (log.rotated) return { status: 'must-refetch', handle: (await this.shapeLog(def)).handle }
+      const messages = read.entries.map((e) => e.message)
+      const encoded = read.entries.map((e) => e.json)
+      if (read.upToDate) {
+        const control = upToDate(this.replication.lastAppliedLsn)
+        messages.push(control)
+        encoded.push(JSON.stringify(control))
+      }
+      return this.ok(log, messages, encoded, formatOffset(read.offset), read.upToDate, schema)
+    } finally {
+      log.activeReaders--
+    }
+  }
+
+  private ok(log: ShapeLog, messages: Message[], encoded: string[], offset: string, isUpToDate: boolean, schema: Record<string, Record<string, unknown>>): FetchResult {
+    if (isUpToDate && messages.length === 0) {
+      const control = upToDate(this.replication.lastAppliedLsn)
+      messages.push(control)
+      encoded.push(JSON.stringify(control))
+    }
+    return { status: 'ok', handle: log.handle, offset, messages, encoded, upToDate: isUpToDate, schema }
+  }
+
+  /** The current log of a definition, created (and snapshotted) on first use. */
+  async shapeLog(definition: ShapeDefinition & { changesOnly?: boolean }): Promise<ShapeLog> {
+    if (this.closed) throw new EngineError('database', 'the sync engine is closed')
+    const key = canonicalKey(definition)
+    for (;;) {
+      let pending = this.shapes.get(key)
+      if (!pending) {
+        pending = this.createLog(definition)
+        this.shapes.set(key, pending)
+        pending.catch(() => { if (this.shapes.get(key) === pending) this.shapes.delete(key) })
+      }
+      const log = await pending
+      if (!log.rotated) return log
+      if (this.shapes.get(key) === pending) this.shapes.delete(key)
+    }
+  }
+
+  /** Rotates every shape whose definition matches (all shapes of a table, or one handle). */
+  rotate(match: { namespace?: string; table?: string; handle?: string }, reason: RotationReason = 'deleted'): number {
+    let count = 0
+    for (const route of this.routes.values()) {
+      for (const log of [...route.logs]) {
+        if (match.handle !== undefined && log.handle !== match.handle) continue
+        if (match.table !== undefined && log.table.table !== match.table) continue
+        if (match.namespace !== undefined && log.table.namespace !== match.namespace) continue
+        this.drop(log, reason)
+        count++
+      }
+    }
+    return count
+  }
+
+  /**
+   * Resolves once every transaction committed before the call is in the shape logs: writes a logical
+   * message into the WAL and waits for the replication stream to pass it.
+   */
+  async flush(): Promise<bigint> {
+    const { rows } = await this.pool.query<{ lsn: string }>(`SELECT pg_logical_emit_message(true, 'trpc_sync', 'flush')::text AS lsn`)
+    const target = lsnToBigInt(rows[0]!.lsn)
+    while (this.replication.lastAppliedLsn < target) {
+      if (this.closed) throw new EngineError('database', 'the sync engine is closed')
+      await new Promise<void>((resolve) => this.appliedWaiters.push(resolve))
+    }
+    return this.replication.lastAppliedLsn
+  }
+
+  stats(): { shapes: number; entries: number } {
+    let shapes = 0
+    let entries = 0
+    for (const route of this.routes.values()) {
+      shapes += route.logs.size
+      for (const log of route.logs) entries += log.entryCount
+    }
+    return { shapes, entries }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    clearInterval(this.sweeper)
+    for (const wake of this.appliedWaiters.splice(0)) wake()
+    for (const route of this.routes.values()) for (const log of [...route.logs]) this.drop(log, 'closed')
+    await this.replication?.stop()
+    if (this.opts.temporarySlot) {
+      await this.pool.query(`SELECT pg_drop_replication_slot($1) FROM pg_replication_slots WHERE slot_name = $1`, [this.opts.slotName])
+        .catch((e: Error) => this.opts.log(`could not drop slot: ${e.message}`))
+    }
+    await this.lockClient?.end().catch(() => {})
+    await this.pool.end().catch(() => {})
+  }
+
+  private async createLog(definition: ShapeDefinition & { changesOnly?: boolean }): Promise<ShapeLog> {
+    const table = await this.tableInfo(definition.namespace, definition.table)
+    const columns = selectColumns(table, definition.columns)
+    const where = definition.where ? compileWhereFor(table, definition.where, definition.params ?? []) : undefined
+    const fullIdentity = typeof this.opts.replicaIdentityFull === 'function'
+      ? this.opts.replicaIdentityFull(`${table.namespace}.${table.table}`)
+      : this.opts.replicaIdentityFull
+    await publishTable(this.pool, this.opts.publicationName, table, fullIdentity)
+    const log = new ShapeLog(this.newHandle(definition), definition, table, columns, {
+      chunkBytes: this.opts.chunkBytes,
+      maxEntries: this.opts.maxLogEntries,
+    })
+    const route = this.route(table)
+    route.logs.add(log)
+    route.index.add(log, where)
+    this.wheres.set(log, where)
+    try {
+      // The snapshot reads every column the key needs too, so deletes and key changes can be keyed.
+      const read = [...new Set([...columns, ...table.primaryKey])]
+      await takeSnapshot(this.pool, {
+        table, columns: read, where: definition.where, params: definition.params, boundsOnly: definition.changesOnly,
+      }, (bounds, rows) => log.loadSnapshot(rows, bounds))
+    } catch (error) {
+      this.drop(log, 'error')
+      throw translateSnapshotError(error)
+    }
+    log.finishSnapshot()
+    return log
+  }
+
+  private route(table: TableInfo): TableRoute {
+    const name = `${table.namespace}.${table.table}`
+    let route = this.routes.get(name)
+    if (!route) {
+      route = { table, index: new FilterIndex<ShapeLog>(), logs: new Set() }
+      this.routes.set(name, route)
+    }
+    return route
+  }
+
+  private async tableInfo(namespace: string, table: string): Promise<TableInfo> {
+    const route = this.routes.get(`${namespace}.${table}`)
+    return route?.table ?? loadTable(this.pool, namespace, table)
+  }
+
+  private drop(log: ShapeLog, reason: RotationReason): void {
+    log.rotate(reason)
+    const name = `${log.table.namespace}.${log.table.table}`
+    const route = this.routes.get(name)
+    if (!route) return
+    route.logs.delete(log)
+    route.index.remove(log)
+    if (route.logs.size === 0) this.routes.delete(name)
+  }
+
+  /** Routes one committed transaction into the logs of the shapes it touches. */
+  private apply(tx: Transaction): void {
+    const perLog = new Map<ShapeLog, { op: number; message: ChangeMessage }[]>()
+    const lsn = tx.lsn.toString()
+    const txids = [tx.xid]
+    tx.changes.forEach((change, i) => {
+      if (change.kind === 'truncate') {
+        for (const relation of change.relations) this.rotate({ namespace: relation.namespace, table: relation.table }, 'truncate')
+        return
+      }
+      const route = this.routes.get(`${change.relation.namespace}.${change.relation.table}`)
+      if (!route) return
+      const old = change.kind === 'insert' ? undefined : change.old ?? undefined
+      const record = change.kind === 'delete' ? undefined : change.record
+      const inOld = old ? new Set(route.index.match(old)) : undefined
+      const inNew = record ? new Set(route.index.match(record)) : undefined
+      // An update without its old row (replica identity not FULL): every shape may have held the row.
+      const candidates = change.kind === 'update' && !old ? route.logs : new Set([...(inOld ?? []), ...(inNew ?? [])])
+      for (const log of candidates) {
+        const shapeChange: ShapeChange = {
+          old, record,
+          inOld: change.kind === 'update' && !old ? true : inOld?.has(log) ?? false,
+          inNew: inNew?.has(log) ?? false,
+        }
+        const messages = shapeMessages(log, shapeChange, i * 2, txids, lsn)
+        if (messages.length === 0) continue
+        let list = perLog.get(log)
+        if (!list) perLog.set(log, (list = []))
+        list.push(...messages)
+      }
+    })
+    for (const [log, messages] of perLog) {
+      if (log.rotated) continue
+      if (log.pending) log.pending.push({ xid: tx.xid, apply: () => log.append(messages, tx.lsn) })
+      else if (!log.seenBySnapshot(tx.xid)) log.append(messages, tx.lsn)
+      if (log.overRetention) this.drop(log, 'retention')
+    }
+  }
+
+  /** A Relation message whose columns differ from what the shapes were built on: rotate them. */
+  private relationChanged(relation: RelationInfo): void {
+    const route = this.routes.get(`${relation.namespace}.${relation.table}`)
+    if (!route) return
+    const known = route.table.columns
+    const same = known.length === relation.columns.length &&
+      known.every((c, i) => c.name === relation.columns[i]!.name && c.typeOid === relation.columns[i]!.typeOid)
+    if (!same) this.rotate({ namespace: relation.namespace, table: relation.table }, 'schema-change')
+  }
+
+  private sweepIdle(): void {
+    const cutoff = Date.now() - this.opts.idleTimeoutMs
+    for (const route of this.routes.values()) {
+      for (const log of [...route.logs]) {
+        if (log.activeReaders === 0 && log.lastUsed < cutoff) this.drop(log, 'closed')
+      }
+    }
+  }
+
+  private newHandle(definition: ShapeDefinition): string {
+    const hash = createHash('sha1').update(canonicalKey(definition)).digest().readUInt32BE(0)
+    return `${hash}-${Date.now() * 1000 + (this.handleCounter++ % 1000)}`
+  }
+}
+
+function selectColumns(table: TableInfo, columns: string[] | undefined): string[] {
+  if (!columns) return table.columns.map((c) => c.name)
+  const unknown = columns.filter((c) => !table.byName.has(c))
+  if (unknown.length) throw new EngineError('columns', `Unknown column${unknown.length > 1 ? 's' : ''}: ${unknown.map((c) => quoteIdent(c)).join(', ')}`)
+  const missing = table.primaryKey.filter((c) => !columns.includes(c))
+  if (missing.length && table.columns.some((c) => c.pkIndex !== undefined)) {
+    throw new EngineError('columns', `The list of columns must include all primary key columns, missing: ${missing.map(quoteIdent).join(', ')}`)
+  }
+  return table.columns.map((c) => c.name).filter((c) => columns.includes(c))
+}
+
+function compileWhereFor(table: TableInfo, where: string, params: string[]): CompiledWhere {
+  const types = new Map(table.columns.map((c) => [c.name, { type: c.type, dims: c.dims, isEnum: c.isEnum }]))
+  try {
+    return compileWhere(where, types, params)
+  } catch (error) {
+    throw new EngineError('where', (error as Error).message)
+  }
+}
+
+function translateSnapshotError(error: unknown): Error {
+  if (error instanceof EngineError) return error
+  const pgError = error as { code?: string; message?: string }
+  // Errors Postgres raises for the where clause itself (bad cast, bad param) are the client's.
+  if (pgError.code && /^(22|42)/.test(pgError.code)) return new EngineError('where', pgError.message ?? 'invalid where clause')
+  return error as Error
+}
+
+export function canonicalKey(definition: ShapeDefinition & { changesOnly?: boolean }): string {
+  return JSON.stringify([
+    definition.namespace, definition.table, definition.where ?? null, definition.params ?? [],
+    definition.columns ? [...definition.columns].sort() : null, definition.replica, definition.changesOnly ?? false,
+  ])
+}
+
+

@@ -1,0 +1,236 @@
+// One shape's log: the initial snapshot in chunks, then the changes that touched the shape, in commit
+// order. Shared by every reader of the shape definition; readers are offsets into it.
+import type { ShapeDefinition } from '../shape/definition.js'
+import type { ChangeMessage, Message, SnapshotBounds, Value } from '../source/messages.js'
+import { compareOffsets, type LogOffset } from './offset.js'
+import type { TableInfo } from './catalog.js'
+import type { TextRow } from './transaction.js'
+
+export class LogEntry {
+  private encoded: string | undefined
+  constructor(readonly offset: LogOffset, readonly message: Message) {}
+  /** JSON text of the message, encoded once for every reader. */
+  get json(): string {
+    return (this.encoded ??= JSON.stringify(this.message))
+  }
+}
+
+/** Why a log stopped accepting readers: its readers must refetch from a new handle. */
+export type RotationReason = 'truncate' | 'schema-change' | 'retention' | 'deleted' | 'closed' | 'error'
+
+export interface ReadResult {
+  entries: LogEntry[]
+  /** Next offset for the reader. */
+  offset: LogOffset
+  /** The read reached the end of the log (after the snapshot). */
+  upToDate: boolean
+}
+
+export class ShapeLog {
+  readonly relation: [string, string]
+  /** Snapshot chunks; chunk i is served at offset `0_i`; the last one ends with `snapshot-end`. */
+  private chunks: LogEntry[][] = []
+  private entries: LogEntry[] = []
+  private waiters = new Set<() => void>()
+  bounds: SnapshotBounds | undefined
+  private pastSnapshot = false
+  rotated: RotationReason | undefined
+  /** Changes routed here while the snapshot runs, applied or dropped once its bounds are known. */
+  pending: { xid: number; apply(): void }[] | undefined = []
+  lastUsed = Date.now()
+  activeReaders = 0
+
+  constructor(
+    readonly handle: string,
+    readonly definition: ShapeDefinition & { changesOnly?: boolean },
+    readonly table: TableInfo,
+    /** Selected columns, in table order. */
+    readonly columns: string[],
+    private readonly options: { chunkBytes: number; maxEntries: number },
+  ) {
+    this.relation = [table.namespace, table.table]
+  }
+
+  get ready(): boolean {
+    return this.pending === undefined
+  }
+
+  get entryCount(): number {
+    return this.entries.length
+  }
+
+  /** The last chunk of the snapshot: offsets at or after it are in the log. */
+  get snapshotEnd(): LogOffset {
+    return { tx: 0n, op: Math.max(0, this.chunks.length - 1) }
+  }
+
+  get latestOffset(): LogOffset {
+    return this.entries.at(-1)?.offset ?? this.snapshotEnd
+  }
+
+  /** Builds the snapshot chunks from rows (Postgres text values) and the snapshot's bounds. */
+  loadSnapshot(rows: AsyncIterable<TextRow[]> | TextRow[][], bounds: SnapshotBounds): Promise<void> {
+    return (async () => {
+      let chunk: LogEntry[] = []
+      let size = 0
+      for await (const batch of rows) {
+        for (const row of batch) {
+          const value = this.project(row)
+          chunk.push(new LogEntry({ tx: 0n, op: this.chunks.length }, {
+            key: this.keyOf(row),
+            value,
+            headers: { operation: 'insert', relation: this.relation },
+          }))
+          size += rowSize(value)
+          if (size >= this.options.chunkBytes) {
+            this.chunks.push(chunk)
+            chunk = []
+            size = 0
+          }
+        }
+      }
+      chunk.push(new LogEntry({ tx: 0n, op: this.chunks.length }, { headers: { control: 'snapshot-end', ...bounds } }))
+      this.chunks.push(chunk)
+      this.bounds = bounds
+    })()
+  }
+
+  /** Applies the changes held back during the snapshot, skipping transactions the snapshot already saw. */
+  finishSnapshot(): void {
+    const pending = this.pending ?? []
+    this.pending = undefined
+    for (const held of pending) if (!this.seenBySnapshot(held.xid)) held.apply()
+    this.notify()
+  }
+
+  /**
+   * Whether a replicated transaction's changes are already in the snapshot. Replication can lag behind
+   * the snapshot, so this is asked of every transaction until the first one that began after the
+   * snapshot (xid >= xmax): everything decoded after it committed after the snapshot too.
+   */
+  seenBySnapshot(xid: number): boolean {
+    if (!this.bounds || this.pastSnapshot) return false
+    const xmax = BigInt(this.bounds.xmax)
+    const full = widenXid(xid, xmax)
+    if (full >= xmax) {
+      this.pastSnapshot = true
+      return false
+    }
+    return full < BigInt(this.bounds.xmin) || !this.bounds.xip_list.includes(full.toString())
+  }
+
+  /** Appends one transaction's messages for this shape; `last` marks its final one. */
+  append(messages: { op: number; message: ChangeMessage }[], lsn: bigint): void {
+    if (messages.length === 0) return
+    messages.at(-1)!.message.headers.last = true
+    for (const { op, message } of messages) this.entries.push(new LogEntry({ tx: lsn, op }, message))
+    this.notify()
+  }
+
+  /** Entries after `after`, at most `limit` of them. */
+  read(after: LogOffset, limit: number): ReadResult {
+    this.lastUsed = Date.now()
+    const end = this.snapshotEnd
+    if (after.tx < 0n || (after.tx === 0n && after.op < end.op)) {
+      const index = after.tx < 0n ? 0 : after.op + 1
+      const chunk = this.chunks[index]!
+      // Electric never ends the response to `offset=-1` with up-to-date, so it can be cached long.
+      if (index < this.chunks.length - 1 || after.tx < 0n) return { entries: chunk, offset: { tx: 0n, op: index }, upToDate: false }
+      const rest = this.readLog(end, limit)
+      return { entries: chunk.concat(rest.entries), offset: rest.entries.length ? rest.offset : { tx: 0n, op: index }, upToDate: rest.upToDate }
+    }
+    return this.readLog(after, limit)
+  }
+
+  private readLog(after: LogOffset, limit: number): ReadResult {
+    const start = this.firstAfter(after)
+    const slice = this.entries.slice(start, start + limit)
+    const upToDate = start + slice.length >= this.entries.length
+    const last = slice.at(-1)?.offset
+    const latest = this.latestOffset
+    return {
+      entries: slice,
+      offset: last ?? (compareOffsets(after, latest) > 0 ? after : latest),
+      upToDate,
+    }
+  }
+
+  /** Whether there is anything after `after` (for live requests). */
+  hasDataAfter(after: LogOffset): boolean {
+    return this.firstAfter(after) < this.entries.length
+  }
+
+  private firstAfter(after: LogOffset): number {
+    let lo = 0
+    let hi = this.entries.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (compareOffsets(this.entries[mid]!.offset, after) <= 0) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
+  /** Resolves when the log changes (new entries or rotation), on timeout or abort. */
+  waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.waiters.delete(done)
+        signal?.removeEventListener('abort', done)
+        resolve()
+      }
+      const timer = setTimeout(done, timeoutMs)
+      this.waiters.add(done)
+      signal?.addEventListener('abort', done, { once: true })
+    })
+  }
+
+  rotate(reason: RotationReason): void {
+    if (this.rotated) return
+    this.rotated = reason
+    this.chunks = []
+    this.entries = []
+    this.notify()
+  }
+
+  get overRetention(): boolean {
+    return this.entries.length > this.options.maxEntries
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter()
+  }
+
+  /** The selected columns of a row. */
+  project(row: TextRow): Value {
+    const value: Value = {}
+    for (const column of this.columns) value[column] = row[column] ?? null
+    return value
+  }
+
+  /** Electric's key: `"schema"."table"/"pk1"/"pk2"`, `/` doubled inside values, NULL as `_`. */
+  keyOf(row: TextRow): string {
+    let key = `"${this.relation[0]}"."${this.relation[1]}"`
+    for (const column of this.table.primaryKey) {
+      const value = row[column]
+      key += value == null ? '/_' : `/"${value.replaceAll('/', '//')}"`
+    }
+    return key
+  }
+}
+
+/** A 32-bit xid from pgoutput placed in the epoch of a 64-bit xid near it. */
+function widenXid(xid: number, near: bigint): bigint {
+  const epoch = near >> 32n
+  let full = (epoch << 32n) | BigInt(xid >>> 0)
+  if (full > near + 0x80000000n) full -= 0x100000000n
+  else if (full < near - 0x80000000n) full += 0x100000000n
+  return full
+}
+
+function rowSize(value: Value): number {
+  let size = 16
+  for (const key in value) size += key.length + (value[key]?.length ?? 4) + 6
+  return size
+}

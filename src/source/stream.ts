@@ -1,0 +1,65 @@
+// Reads a shape from any ShapeSource as one stream of messages, following offsets and handles the way
+// Electric's ShapeStream does: initial snapshot, up-to-date, then live; must-refetch restarts from -1.
+import type { ShapeDefinition } from '../shape/definition.js'
+import type { Message } from './messages.js'
+import type { ShapeSource } from './source.js'
+
+export interface StreamOptions {
+  /** Keep following changes after the first up-to-date (default true). */
+  live?: boolean
+  /** Resume point: both or neither. */
+  offset?: string
+  handle?: string
+  /** Only changes after now (`log=changes_only`; still sends snapshot-end). */
+  changesOnly?: boolean
+  signal?: AbortSignal
+}
+
+export interface StreamItem {
+  message: Message
+  /** Handle of the log the message came from. */
+  handle: string
+  /**
+   * Where to resume to receive what follows this message. Exact for replicated changes and control
+   * messages; for rows of the initial snapshot it is the start of their chunk (re-reading a chunk
+   * repeats rows the reader already has, which materialized readers apply idempotently by key).
+   */
+  offset: string
+}
+
+export async function* streamShape(
+  source: ShapeSource, definition: ShapeDefinition, options: StreamOptions = {},
+): AsyncGenerator<StreamItem> {
+  const live = options.live ?? true
+  let offset = options.offset ?? '-1'
+  let handle = options.offset && options.offset !== '-1' ? options.handle : undefined
+  let isLive = false
+  const signal = options.signal
+  while (!signal?.aborted) {
+    const result = await source.fetch(definition, {
+      offset, handle, live: isLive, signal, changesOnly: options.changesOnly ?? false,
+    })
+    if (signal?.aborted) return
+    if (result.status === 'must-refetch') {
+      yield { message: { headers: { control: 'must-refetch' } }, handle: result.handle, offset: '-1' }
+      offset = '-1'
+      handle = result.handle
+      isLive = false
+      continue
+    }
+    const requested = offset
+    for (const message of result.messages) {
+      const headers = message.headers as { lsn?: string; op_position?: number; control?: string }
+      const at = headers.lsn !== undefined ? `${headers.lsn}_${headers.op_position ?? 0}`
+        : headers.control ? result.offset : requested
+      yield { message, handle: result.handle, offset: at }
+      if (signal?.aborted) return
+    }
+    handle = result.handle
+    offset = result.offset
+    if (result.upToDate) {
+      if (!live) return
+      isLive = true
+    }
+  }
+}
