@@ -1,0 +1,6 @@
+export { compileShape, type PrismaShape, type PrismaShapeOptions } from './compile.js'
+export type { Replica, ShapeDefinition } from './definition.js'
+export { ShapeError } from './errors.js'
+export { keywordShape, type KeywordParam, type KeywordShapeInput } from './keyword.js'
+export { dataModelOf, modelOf, type DataModelMeta, type FieldMeta, type ModelMeta, type PrismaScalarType } from './model.js'
+export { parseRow, toTextValue, type TextRow } from './values.js'

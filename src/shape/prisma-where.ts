@@ -1,0 +1,281 @@
+// Prisma `where` input -> SQL condition with the same rows as `findMany({ where })`.
+// The structure follows Prisma's own filter extraction (prisma-engines `extract_filter`) so that SQL
+// three-valued logic gives Prisma's answers, null handling included:
+// - `not: { ... }` inverts each operation inside it separately (`not: { gt: 1, lt: 5 }` is `<= 1 AND >= 5`),
+//   and `not: v` is `<> v`, which drops NULL rows as Prisma does;
+// - `NOT: [a, b]` is `NOT a AND NOT b`; a field or object with no filters is dropped, and a group left empty
+//   is TRUE (AND, NOT) or FALSE (OR) at the top level but dropped when nested.
+// One deliberate difference: Prisma puts `contains`/`startsWith`/`endsWith` values (and `equals` with
+// mode 'insensitive') into LIKE patterns unescaped, so `%` and `_` act as wildcards; here values are always
+// literal text.
+import { skip } from '@prisma/client/runtime/client'
+import { ShapeError } from './errors.js'
+import type { FieldMeta, ModelMeta } from './model.js'
+import { formatArray } from './pg-text.js'
+import { and, leaf, not, or, param, quoteIdent, type Condition, type Param } from './sql.js'
+import { describe, expected, scalarToText } from './values.js'
+
+const comparisons = ['equals', 'in', 'notIn', 'lt', 'lte', 'gt', 'gte', 'not']
+const stringOps = [...comparisons, 'contains', 'startsWith', 'endsWith', 'mode']
+const equalityOps = ['equals', 'in', 'notIn', 'not']
+const listOps = ['equals', 'has', 'hasEvery', 'hasSome', 'isEmpty']
+const relationOps = 'some, every, none, is, isNot'
+
+const operators = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const
+const inverted = { lt: '>=', lte: '>', gt: '<=', gte: '<' } as const
+const likePatterns = {
+  contains: (text: string) => `%${text}%`,
+  startsWith: (text: string) => `${text}%`,
+  endsWith: (text: string) => `%${text}`,
+} as const
+type Comparison = keyof typeof operators
+type LikeOp = keyof typeof likePatterns
+
+/** Compiles a Prisma where input; `true` when it filters nothing. */
+export function compileWhere(model: ModelMeta, where: unknown): Condition {
+  if (isAbsent(where)) return true
+  if (!isPlainObject(where)) throw new ShapeError('where', `expected a where object, got ${describe(where)}`)
+  return new WhereCompiler(model).object(where, 'where', 0) ?? true
+}
+
+class WhereCompiler {
+  constructor(private readonly model: ModelMeta) {}
+
+  /** One where object; `null` when it has no filters at all (Prisma's "empty filter"). */
+  object(where: Record<string, unknown>, path: string, depth: number): Condition | null {
+    const parts: Condition[] = []
+    for (const [key, value] of Object.entries(where)) {
+      if (isAbsent(value)) continue
+      const part = key === 'AND' || key === 'OR' || key === 'NOT'
+        ? this.group(key, value, `${path}.${key}`, depth)
+        : this.field(key, value, `${path}.${key}`)
+      if (part !== null) parts.push(part)
+    }
+    return parts.length ? and(parts) : null
+  }
+
+  private group(kind: 'AND' | 'OR' | 'NOT', value: unknown, path: string, depth: number): Condition | null {
+    const items: [unknown, string][] = Array.isArray(value)
+      ? value.map((item, i) => [item, `${path}[${i}]`])
+      : [[value, path]]
+    const parts: Condition[] = []
+    for (const [item, itemPath] of items) {
+      if (!isPlainObject(item)) throw new ShapeError(itemPath, `expected a where object, got ${describe(item)}`)
+      const part = this.object(item, itemPath, depth + 1)
+      if (part !== null) parts.push(part)
+    }
+    if (parts.length === 0 && depth > 0) return null
+    if (kind === 'AND') return and(parts)
+    if (kind === 'OR') return or(parts)
+    return and(parts.map(not))
+  }
+
+  private field(key: string, value: unknown, path: string): Condition | null {
+    const field = this.model.fields.get(key)
+    if (!field) {
+      if (this.model.primaryKey.length > 1 && key === this.model.primaryKey.join('_')) return this.compoundKey(value, path)
+      throw new ShapeError(path, `unknown field "${key}" on model ${this.model.name}`)
+    }
+    if (field.kind === 'object') throw this.relationFilter(field, value, path)
+    if (field.type === 'Json') {
+      const op = isPlainObject(value) ? Object.keys(value)[0] : undefined
+      throw new ShapeError(op ? `${path}.${op}` : path,
+        'filters on Json fields (equals, path, string_contains, array_contains, ...) are not supported in shapes')
+    }
+    const parts = field.isList ? this.listFilter(field, value, path) : this.scalarFilter(field, value, path)
+    return parts.length ? and(parts) : null
+  }
+
+  private scalarFilter(field: FieldMeta, value: unknown, path: string): Condition[] {
+    if (!isFilterObject(value)) return [this.compare(field, '=', value, path, false)]
+    const allowed = operatorsOf(field)
+    const mode = value.mode
+    if (!isAbsent(mode)) {
+      if (!allowed.includes('mode')) throw unsupported(field, 'mode', `${path}.mode`)
+      if (mode !== 'default' && mode !== 'insensitive') {
+        throw new ShapeError(`${path}.mode`, `expected 'default' or 'insensitive', got ${describe(mode)}`)
+      }
+      if (mode === 'insensitive' && field.pgType === 'uuid') {
+        throw new ShapeError(`${path}.mode`, `mode 'insensitive' is not supported on uuid field ${field.name}`)
+      }
+    }
+    return this.operations(field, value, path, false, mode === 'insensitive')
+  }
+
+  /** The operations of a filter object; inside `not: { ... }` (`reverse`) each one is inverted. */
+  private operations(field: FieldMeta, filter: Record<string, unknown>, path: string, reverse: boolean, insensitive: boolean): Condition[] {
+    const allowed = operatorsOf(field)
+    const parts: Condition[] = []
+    for (const [op, value] of Object.entries(filter)) {
+      if (isAbsent(value)) continue
+      const opPath = `${path}.${op}`
+      if (op === 'mode') {
+        if (reverse) throw new ShapeError(opPath, 'mode goes next to not, not inside it')
+        continue
+      }
+      if (op === 'search') throw new ShapeError(opPath, 'full-text search is not supported in shapes')
+      if (!allowed.includes(op)) throw unsupported(field, op, opPath)
+      switch (op) {
+        case 'equals':
+          parts.push(this.compare(field, reverse ? '<>' : '=', value, opPath, insensitive))
+          break
+        case 'not':
+          if (isFilterObject(value)) parts.push(...this.operations(field, value, opPath, !reverse, insensitive))
+          else parts.push(this.compare(field, '<>', value, opPath, insensitive)) // `not: v` is `<> v` at any depth
+          break
+        case 'in':
+        case 'notIn':
+          parts.push(this.inList(field, (op === 'in') !== reverse, value, opPath, insensitive))
+          break
+        case 'lt': case 'lte': case 'gt': case 'gte':
+          if (value === null) throw new ShapeError(opPath, `expected ${expected(field)}, got null`)
+          parts.push(this.compare(field, reverse ? inverted[op as Comparison] : operators[op as Comparison], value, opPath, insensitive))
+          break
+        default:
+          parts.push(this.like(field, op as LikeOp, value, opPath, reverse, insensitive))
+      }
+    }
+    return parts
+  }
+
+  private compare(field: FieldMeta, operator: string, value: unknown, path: string, insensitive: boolean): Condition {
+    const column = quoteIdent(field.column)
+    if (value === null) {
+      this.checkNullable(field, path)
+      if (operator === '=') return leaf(`${column} IS NULL`)
+      if (operator === '<>') return leaf(`${column} IS NOT NULL`)
+      throw new ShapeError(path, `expected ${expected(field)}, got null`)
+    }
+    const placeholder = param(this.text(field, value, path), field.pgType)
+    return insensitive
+      ? leaf(`lower(${column}) ${operator} lower(`, placeholder, ')')
+      : leaf(`${column} ${operator} `, placeholder)
+  }
+
+  private inList(field: FieldMeta, positive: boolean, value: unknown, path: string, insensitive: boolean): Condition {
+    const column = quoteIdent(field.column)
+    if (value === null) {
+      this.checkNullable(field, path)
+      return leaf(`${column} ${positive ? 'IS NULL' : 'IS NOT NULL'}`)
+    }
+    if (!Array.isArray(value)) throw new ShapeError(path, `expected a list of ${expected(field)}, got ${describe(value)}`)
+    if (value.length === 0) {
+      if (positive) throw new ShapeError(path, 'an empty list matches no rows; leave the filter out or give at least one value')
+      return true
+    }
+    const texts = value.map((item: unknown, i) => this.text(field, item, `${path}[${i}]`))
+    if (insensitive) {
+      const list = texts.flatMap((text, i) => [i ? ', lower(' : 'lower(', param(text, field.pgType), ')'])
+      return leaf(`lower(${column}) ${positive ? 'IN' : 'NOT IN'} (`, ...list, ')')
+    }
+    const list = param(formatArray(texts), field.pgType, true)
+    return leaf(`${column} ${positive ? '= ANY(' : '<> ALL('}`, list, ')')
+  }
+
+  private like(field: FieldMeta, op: LikeOp, value: unknown, path: string, reverse: boolean, insensitive: boolean): Condition {
+    if (typeof value !== 'string') throw new ShapeError(path, `expected a string, got ${describe(value)}`)
+    const escaped = this.text(field, value, path).replace(/[\\%_]/g, '\\$&')
+    const operator = `${reverse ? 'NOT ' : ''}${insensitive ? 'ILIKE' : 'LIKE'}`
+    return leaf(`${quoteIdent(field.column)} ${operator} `, param(likePatterns[op](escaped), 'text'))
+  }
+
+  private listFilter(field: FieldMeta, filter: unknown, path: string): Condition[] {
+    if (!isFilterObject(filter)) {
+      throw new ShapeError(path, `expected a list filter (${listOps.join(', ')}), got ${describe(filter)}`)
+    }
+    const column = quoteIdent(field.column)
+    const parts: Condition[] = []
+    for (const [op, value] of Object.entries(filter)) {
+      if (isAbsent(value)) continue
+      const opPath = `${path}.${op}`
+      switch (op) {
+        case 'equals':
+          parts.push(value === null ? leaf(`${column} IS NULL`) : leaf(`${column} = `, this.listParam(field, value, opPath)))
+          break
+        case 'has': // `@>`, not `= ANY`: they differ on lists holding NULLs, and Prisma uses `@>`
+          parts.push(leaf(`${column} @> `, param(formatArray([value === null ? null : this.text(field, value, opPath)]), field.pgType, true)))
+          break
+        case 'hasEvery':
+        case 'hasSome':
+          parts.push(leaf(`${column} ${op === 'hasEvery' ? '@>' : '&&'} `, this.listParam(field, value, opPath)))
+          break
+        case 'isEmpty':
+          if (typeof value !== 'boolean') throw new ShapeError(opPath, `expected a boolean, got ${describe(value)}`)
+          parts.push(leaf(`${column} ${value ? '=' : '<>'} '{}'`))
+          break
+        default:
+          throw unsupported(field, op, opPath)
+      }
+    }
+    return parts
+  }
+
+  private listParam(field: FieldMeta, value: unknown, path: string): Param {
+    if (!Array.isArray(value)) throw new ShapeError(path, `expected a list of ${expected(field)}, got ${describe(value)}`)
+    const texts = value.map((item: unknown, i) => this.text(field, item, `${path}[${i}]`))
+    return param(formatArray(texts), field.pgType, true)
+  }
+
+  /** Prisma's compound-id input in a where: `userId_projectId: { userId, projectId }`. */
+  private compoundKey(value: unknown, path: string): Condition {
+    if (!isPlainObject(value)) throw new ShapeError(path, `expected an object with ${this.model.primaryKey.join(', ')}, got ${describe(value)}`)
+    for (const key of Object.keys(value)) {
+      if (!this.model.primaryKey.includes(key)) throw new ShapeError(`${path}.${key}`, `not a field of the primary key (${this.model.primaryKey.join(', ')})`)
+    }
+    return and(this.model.primaryKey.map((name) => {
+      const field = this.model.fields.get(name)!
+      const item = value[name]
+      if (item === null || isAbsent(item)) throw new ShapeError(`${path}.${name}`, `expected ${expected(field)}, got ${describe(item ?? null)}`)
+      return this.compare(field, '=', item, `${path}.${name}`, false)
+    }))
+  }
+
+  private relationFilter(field: FieldMeta, value: unknown, path: string): ShapeError {
+    const op = isPlainObject(value) ? Object.keys(value)[0] : undefined
+    const keys = field.relation?.fromFields.length ? `; filter on ${field.relation.fromFields.join(', ')} instead` : ''
+    return new ShapeError(op ? `${path}.${op}` : path,
+      `relation filters (${relationOps}) are not supported in shapes: a shape cannot follow changes in related tables yet${keys}`)
+  }
+
+  private text(field: FieldMeta, value: unknown, path: string): string {
+    if (value === null) throw new ShapeError(path, `expected ${expected(field)}, got null`)
+    if (isFieldRef(value)) throw new ShapeError(path, 'field references (prisma.<model>.fields.<field>) are not supported in shapes')
+    return scalarToText(field, value, path)
+  }
+
+  private checkNullable(field: FieldMeta, path: string): void {
+    if (field.isRequired) throw new ShapeError(path, `must not be null: ${field.name} is a required field`)
+  }
+}
+
+function operatorsOf(field: FieldMeta): string[] {
+  if (field.kind === 'enum' || field.type === 'Bytes') return equalityOps
+  if (field.type === 'Boolean') return ['equals', 'not']
+  if (field.type === 'String') return field.pgType === 'uuid' ? [...comparisons, 'mode'] : stringOps
+  return comparisons
+}
+
+function unsupported(field: FieldMeta, op: string, path: string): ShapeError {
+  const type = field.kind === 'enum' ? `enum ${field.type}` : field.type
+  const ops = field.isList ? listOps : operatorsOf(field)
+  return new ShapeError(path, `unsupported filter "${op}" on ${type}${field.isList ? '[]' : ''} field ${field.name}; supported: ${ops.join(', ')}`)
+}
+
+function isAbsent(value: unknown): value is undefined {
+  return value === undefined || value === skip
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+/** A filter object such as `{ gt: 1 }`, as opposed to a value (Date, Decimal, Uint8Array, ...). */
+function isFilterObject(value: unknown): value is Record<string, unknown> {
+  return isPlainObject(value) && typeof value.toFixed !== 'function'
+}
+
+function isFieldRef(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'modelName' in value && 'typeName' in value
+}
