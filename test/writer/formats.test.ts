@@ -121,7 +121,7 @@ describe('custom parser', () => {
 describe('tables', () => {
   it('a model matches its table in any namespace, quoted or not, and its Prisma model name', async () => {
     const { db } = ctx
-    const names = ['todos', 'public.todos', '"public"."todos"', ['public', 'todos'], ['client', 'todos'], 'Todo']
+    const names: (string | [string, string])[] = ['todos', 'public.todos', '"public"."todos"', ['public', 'todos'], ['client', 'todos'], 'Todo']
     await new Writer().allow(db.prisma.todo).apply(names.map((name, i) => tanstack.insert(todo(i), name)), db.prisma)
     expect(await todoTitles(db)).toHaveLength(names.length)
   })
@@ -130,7 +130,7 @@ describe('tables', () => {
     const { db } = ctx
     const writer = new Writer().allow(db.prisma.todo, { table: ['public', 'todos_local'] })
     await writer.apply([tanstack.insert(todo(1), ['public', 'todos_local']), tanstack.insert(todo(2), 'public.todos_local')], db.prisma)
-    for (const name of [['client', 'todos_local'], 'todos', 'Todo', ['public', 'todos']]) {
+    for (const name of [['client', 'todos_local'], 'todos', 'Todo', ['public', 'todos']] as (string | [string, string])[]) {
       expect(await writerError(writer.apply([tanstack.insert(todo(3), name)], db.prisma))).toMatchObject({ step: 'parse', kind: 'invalid', operationIndex: 0 })
     }
     // a bare table option matches in any namespace

@@ -46,7 +46,7 @@ describe('a mixed batch (Phoenix.Sync "writes valid changes")', () => {
       update: { preApply: ({ row }) => { events.push(`pre update ${row.title}`) } },
       delete: { postApply: ({ row }) => { events.push(`post delete ${row.title}`) } },
     })
-    const rel = ['public', 'todos_local']
+    const rel: [string, string] = ['public', 'todos_local']
     await writer.apply([
       tanstack.insert(todo(98, 'New todo'), rel),
       tanstack.insert(todo(99, 'Disposable todo'), rel),

@@ -16,12 +16,14 @@ export function useDatabase(): { readonly db: TestDatabase } {
 export const uid = (n: number): string => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`
 
 type Row = Record<string, unknown>
-const todos = ['public', 'todos']
+type Relation = string | [string, string]
+const todos: Relation = ['public', 'todos']
 
+/** TanStack DB PendingMutations (the serializable part), for table `todos` unless told. */
 export const tanstack = {
-  insert: (modified: Row, relation: unknown = todos) => ({ type: 'insert', modified, original: {}, changes: modified, syncMetadata: { relation } }),
-  update: (original: Row, changes: Row, relation: unknown = todos) => ({ type: 'update', original, modified: { ...original, ...changes }, changes, syncMetadata: { relation } }),
-  delete: (original: Row, relation: unknown = todos) => ({ type: 'delete', original, modified: original, changes: {}, syncMetadata: { relation } }),
+  insert: (modified: Row, relation: Relation = todos) => ({ type: 'insert' as const, modified, original: {}, changes: modified, syncMetadata: { relation } }),
+  update: (original: Row, changes: Row, relation: Relation = todos) => ({ type: 'update' as const, original, modified: { ...original, ...changes }, changes, syncMetadata: { relation } }),
+  delete: (original: Row, relation: Relation = todos) => ({ type: 'delete' as const, original, modified: original, changes: {}, syncMetadata: { relation } }),
 }
 
 export const todo = (n: number, title = `todo ${n}`, ownerId = 'u1') => ({ id: uid(n), title, ownerId })

@@ -4,7 +4,7 @@ import { Writer } from '../../src/writer/index.js'
 import { tanstack, uid, useDatabase, writerError } from './support.js'
 
 const ctx = useDatabase()
-const all = ['public', 'all_types']
+const all: [string, string] = ['public', 'all_types']
 
 async function readAll(id: string) {
   const rows = await ctx.db.sql(`
