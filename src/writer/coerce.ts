@@ -64,6 +64,15 @@ function fieldFor(model: ModelMeta, key: string): FieldMeta | undefined {
 }
 
 function coerceField(field: FieldMeta, value: unknown): Result {
+  try {
+    return coerceNullable(field, value)
+  } catch {
+    // a converter refusing an extreme input (e.g. a huge string) is still just a bad value
+    return { problem: 'invalid value' }
+  }
+}
+
+function coerceNullable(field: FieldMeta, value: unknown): Result {
   if (value === null) {
     // Json keeps null: the write step decides between SQL NULL and JSON null.
     if (field.type === 'Json' && !field.isList) return { value: null }

@@ -48,8 +48,8 @@ export type Validator<R, Row, Tx> = StandardSchema | ((row: R, ctx: ValidateCont
 
 export interface OperationHooks<R, Row, Tx> {
   validate?: Validator<R, Row, Tx>
-  preApply?: (ctx: ApplyContext<Row, Tx, R>) => Awaitable<void>
-  postApply?: (ctx: ApplyContext<Row, Tx, Row>) => Awaitable<void>
+  preApply?: (ctx: ApplyContext<Row, Tx, R>) => Awaitable<unknown>
+  postApply?: (ctx: ApplyContext<Row, Tx, Row>) => Awaitable<unknown>
 }
 
 export interface AllowOptions<Row, Tx> {
@@ -60,7 +60,7 @@ export interface AllowOptions<Row, Tx> {
   /** Runs on every operation before any database access. Keep it free of I/O. */
   check?: (operation: Operation<Row>) => Awaitable<Verdict>
   /** Runs once per batch, in the transaction, before the first operation on this model. */
-  beforeAll?: (tx: Tx) => Awaitable<void>
+  beforeAll?: (tx: Tx) => Awaitable<unknown>
   /**
    * Loads the row an update or delete applies to, from the operation's `data` (the client's original
    * row). Default: by primary key through `tx`, so it sees rows written earlier in the same batch.
@@ -68,10 +68,10 @@ export interface AllowOptions<Row, Tx> {
    */
   load?: (data: Partial<Row>, ctx: LoadContext<Row, Tx>) => Awaitable<Row | null | undefined>
   validate?: Validator<Partial<Row>, Row, Tx>
-  /** Runs in the transaction before the write; throw to reject the batch. */
-  preApply?: (ctx: ApplyContext<Row, Tx>) => Awaitable<void>
-  /** Runs in the transaction after the write, with the written row; throw to reject the batch. */
-  postApply?: (ctx: ApplyContext<Row, Tx, Row>) => Awaitable<void>
+  /** Runs in the transaction before the write; throw to reject the batch. The result is ignored. */
+  preApply?: (ctx: ApplyContext<Row, Tx>) => Awaitable<unknown>
+  /** Runs in the transaction after the write, with the written row; throw to reject the batch. The result is ignored. */
+  postApply?: (ctx: ApplyContext<Row, Tx, Row>) => Awaitable<unknown>
   /** Per-operation overrides of validate / preApply / postApply. */
   insert?: OperationHooks<Partial<Row>, Row, Tx>
   update?: OperationHooks<Row, Row, Tx>

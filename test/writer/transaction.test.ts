@@ -35,7 +35,7 @@ describe('atomicity', () => {
   it('writes made by hooks through tx roll back with the batch', async () => {
     const { db } = ctx
     await writerError(new Writer<Tx>().allow(db.prisma.todo, {
-      beforeAll: (tx) => tx.project.create({ data: { name: 'beforeAll', ownerId: 'u1' } }).then(() => undefined),
+      beforeAll: (tx) => tx.project.create({ data: { name: 'beforeAll', ownerId: 'u1' } }),
       postApply: async ({ tx, operation }) => {
         await tx.project.create({ data: { name: `post ${operation.index}`, ownerId: 'u1' } })
         if (operation.index === 1) throw new Error('stop')

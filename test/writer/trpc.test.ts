@@ -2,7 +2,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { TRPCError, initTRPC } from '@trpc/server'
 import { z } from 'zod'
-import { Writer, WriterError, jsonBatch, tanstackBatch, transact, writerMutation, type TransactOperation } from '../../src/writer/index.js'
+import { Writer, WriterError, jsonBatch, tanstackBatch, transact, writerMutation, type TanstackBatch, type TransactOperation } from '../../src/writer/index.js'
 import type { Prisma } from '../../generated/prisma/client.js'
 import { seedTodos, tanstack, todo, todoTitles, uid, useDatabase, writerError } from './support.js'
 
@@ -29,7 +29,12 @@ function appRouter() {
       mutateJson: t.procedure.input(jsonBatch).mutation(writerMutation({ prisma: db.prisma, format: 'json' })(todoWriter)),
       // input left to the Writer, so malformed batches surface as WriterErrors
       mutateAny: t.procedure.input(z.unknown()).mutation(mutation(todoWriter)),
-      insertOnly: t.procedure.input(tanstackBatch).mutation(mutation(() => new Writer().allow(db.prisma.todo, { accept: ['insert'] }))),
+      insertOnly: t.procedure.input(tanstackBatch).mutation(mutation(({ ctx, input }) => {
+        // context and input are inferred from the procedure
+        expectTypeOf(ctx).toEqualTypeOf<{ userId: string }>()
+        expectTypeOf(input).toEqualTypeOf<TanstackBatch>()
+        return new Writer().allow(db.prisma.todo, { accept: ['insert'] })
+      })),
       perRequestClient: t.procedure.input(tanstackBatch).mutation(writerMutation<{ userId: string }>({
         prisma: ({ ctx }) => { seenUsers.push(ctx.userId); return db.prisma },
       })(() => new Writer().allow(db.prisma.todo))),

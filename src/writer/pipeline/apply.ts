@@ -2,6 +2,7 @@
 // beforeAll (first operation on each allowed model) → load → validate → primary key → preApply → write → postApply.
 import { toWriterError, type WriterStep } from '../errors.js'
 import type { ApplyContext, OperationHooks } from '../hooks.js'
+import type { OperationType } from '../operation.js'
 import { requirePrimaryKey } from '../prisma.js'
 import { loadOriginal } from './load.js'
 import type { AnyRow, Entry, Prepared } from './prepare.js'
@@ -10,7 +11,7 @@ import { writeOperation } from './write.js'
 
 export interface AppliedChange<Row = AnyRow> {
   index: number
-  type: Prepared['operation']['type']
+  type: OperationType
   /** Prisma model name. */
   model: string
   /** The row as written (for deletes: as deleted). */
