@@ -94,8 +94,7 @@ export class EmbeddedEngine implements ShapeSource {
 
   private async startReplication(): Promise<void> {
     const { slotName, publicationName, databaseUrl } = this.opts
-    this.lockClient = await preflight(this.pool, databaseUrl, slotName, publicationName)
-    this.lockClient.on('error', (e) => this.opts.log(`lock connection lost: ${e.message}`))
+    this.holdLock(await preflight(this.pool, databaseUrl, slotName, publicationName))
     this.replication = new ReplicationStream({
       connectionString: databaseUrl,
       sessionOptions: Object.entries(displaySettings).map(([k, v]) => `-c ${k}=${v.replaceAll(' ', '')}`).join(' '),
@@ -112,6 +111,29 @@ export class EmbeddedEngine implements ShapeSource {
     })
     await this.replication.start()
     this.sweeper = setInterval(() => this.sweepIdle(), Math.min(30_000, this.opts.idleTimeoutMs)).unref()
+  }
+
+  /** Keeps the slot's advisory lock: a dropped lock connection (a restart) reconnects and locks again. */
+  private holdLock(client: pg.Client): void {
+    this.lockClient = client
+    client.on('error', () => {}) // a dead connection can report more than once; reconnect once
+    client.once('error', async (error) => {
+      this.opts.log(`lock connection lost: ${error.message}`)
+      for (let delay = 100; !this.closed; delay = Math.min(delay * 2, 5000)) {
+        await new Promise((r) => setTimeout(r, delay))
+        const next = new pg.Client({ connectionString: this.opts.databaseUrl })
+        next.on('error', () => {})
+        try {
+          await next.connect()
+          await next.query(`SELECT pg_advisory_lock(hashtext($1))`, [this.opts.slotName])
+          if (this.closed) await next.end()
+          else this.holdLock(next)
+          return
+        } catch {
+          await next.end().catch(() => {})
+        }
+      }
+    })
   }
 
   async fetch(definition: ShapeDefinition & { changesOnly?: boolean }, request: FetchRequest): Promise<FetchResult> {

@@ -3,7 +3,7 @@
 // answers keepalives with that position, and reconnects with backoff when the connection drops.
 // Transactions at or before the last applied one are skipped, so a reconnect never applies twice.
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication'
-import { lsnToBigInt } from './lsn.js'
+import { bigIntToLsn, lsnToBigInt } from './lsn.js'
 import type { RelationInfo, TextRow, Transaction } from './transaction.js'
 
 export interface ReplicationOptions {
@@ -100,8 +100,12 @@ export class ReplicationStream {
       this.connectedOnce?.resolve()
       this.connectedOnce = undefined
     })
-    service.on('heartbeat', (_lsn: string, _ts: number, shouldRespond: boolean) => {
-      if (shouldRespond) void service.acknowledge(this.appliedEndLsn)
+    service.on('heartbeat', (walEnd: string, _ts: number, shouldRespond: boolean) => {
+      if (!shouldRespond) return
+      // With nothing received and unapplied, everything up to the server's WAL end is done: confirming
+      // it lets Postgres recycle WAL and lets its walsender finish a shutdown.
+      const idle = this.current === undefined && this.queue.length === 0 && !this.draining
+      this.acknowledge(idle && lsnToBigInt(walEnd) > lsnToBigInt(this.appliedEndLsn) ? walEnd : this.appliedEndLsn)
     })
     service.on('data', (_lsn: string, message: Pgoutput.Message) => this.receive(message))
     const startLsn = this.appliedLsn > 0n ? this.appliedEndLsn : '0/0'
@@ -170,6 +174,16 @@ export class ReplicationStream {
     return this.relations.get(message.relationOid)!
   }
 
+  /**
+   * Confirms everything before `lsn` as received, flushed and applied. The library reports `lsn + 1`
+   * (it treats its argument as the last byte); Postgres expects the position after the last byte, which
+   * is what `lsn` already is, and a walsender finishing a shutdown waits for exactly that.
+   */
+  private acknowledge(lsn: string): void {
+    const value = lsnToBigInt(lsn)
+    if (value > 0n) void this.service?.acknowledge(bigIntToLsn(value - 1n))
+  }
+
   private drain(): void {
     const limit = this.options.maxQueuedTransactions ?? 1000
     const stream = (this.service as unknown as { _connection?: { stream?: { pause(): void; resume(): void } } })?._connection?.stream
@@ -183,7 +197,7 @@ export class ReplicationStream {
           await this.options.onTransaction(tx)
           this.appliedLsn = tx.lsn
           this.appliedEndLsn = tx.endLsn
-          if (this.queue.length === 0) void this.service?.acknowledge(tx.endLsn)
+          if (this.queue.length === 0) this.acknowledge(tx.endLsn)
           if (this.queue.length <= limit / 2) stream?.resume()
         }
       } finally {

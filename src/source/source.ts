@@ -35,3 +35,10 @@ export interface ShapeSource {
   fetch(definition: ShapeDefinition, request: FetchRequest): Promise<FetchResult>
   close(): Promise<void>
 }
+
+/**
+ * An error caused by the request itself (bad shape, offset or handle) carries `field`, as Electric's
+ * 400 bodies do: retrying cannot help. Anything else is transient.
+ */
+export const isClientError = (error: unknown): error is Error & { field: string } =>
+  error instanceof Error && typeof (error as { field?: unknown }).field === 'string'

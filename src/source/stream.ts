@@ -2,7 +2,7 @@
 // Electric's ShapeStream does: initial snapshot, up-to-date, then live; must-refetch restarts from -1.
 import type { ShapeDefinition } from '../shape/definition.js'
 import type { Message } from './messages.js'
-import type { ShapeSource } from './source.js'
+import { isClientError, type ShapeSource } from './source.js'
 
 export interface StreamOptions {
   /** Keep following changes after the first up-to-date (default true). */
@@ -35,10 +35,19 @@ export async function* streamShape(
   let handle = options.offset && options.offset !== '-1' ? options.handle : undefined
   let isLive = false
   const signal = options.signal
+  let retryDelay = 0
   while (!signal?.aborted) {
-    const result = await source.fetch(definition, {
-      offset, handle, live: isLive, signal, changesOnly: options.changesOnly ?? false,
-    })
+    let result
+    try {
+      result = await source.fetch(definition, { offset, handle, live: isLive, signal, changesOnly: options.changesOnly ?? false })
+      retryDelay = 0
+    } catch (error) {
+      // A bad shape or offset is final; anything else (a restarting database) is retried with backoff.
+      if (isClientError(error) || signal?.aborted) throw error
+      retryDelay = Math.min(Math.max(retryDelay * 2, 100), 5000)
+      await new Promise((r) => setTimeout(r, retryDelay))
+      continue
+    }
     if (signal?.aborted) return
     if (result.status === 'must-refetch') {
       yield { message: { headers: { control: 'must-refetch' } }, handle: result.handle, offset: '-1' }

@@ -16,6 +16,8 @@ export interface PostgresServer {
   readonly majorVersion: number
   /** Stops an embedded server and removes its data directory; a no-op for an external one. */
   stop(): Promise<void>
+  /** Stops and starts an embedded server on the same data (for fault tests); throws for an external one. */
+  restart(): Promise<void>
 }
 
 export interface StartPostgresOptions {
@@ -44,7 +46,10 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const external = options.databaseUrl ?? process.env.DATABASE_URL
   if (external) {
     const majorVersion = await checkReplicationReady(external)
-    return { url: external, kind: 'external', majorVersion, stop: async () => {} }
+    return {
+      url: external, kind: 'external', majorVersion, stop: async () => {},
+      restart: async () => { throw new Error('cannot restart a Postgres this process did not start') },
+    }
   }
   return startEmbedded(options)
 }
@@ -118,7 +123,7 @@ async function startEmbedded(options: StartPostgresOptions): Promise<PostgresSer
     port,
     user: 'postgres',
     password,
-    persistent: false,
+    persistent: true, // stop() must not delete the data, so restart() works; the directory is removed below
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
     onLog: (line) => options.onLog?.(String(line)),
@@ -138,6 +143,10 @@ async function startEmbedded(options: StartPostgresOptions): Promise<PostgresSer
       stopped = true
       await server.stop()
       await rm(dataDir, { recursive: true, force: true })
+    },
+    async restart() {
+      await server.stop()
+      await server.start()
     },
   }
 }
