@@ -89,7 +89,7 @@ export async function expectConverged(engineUnderTest: EmbeddedEngine, database:
       def.params,
     )
     const actual = [...reader.state.rows.values()]
-      .map((r) => ({ ...r, flag: r.flag === 'true' ? 't' : r.flag === 'false' ? 'f' : r.flag }))
+      .map((r): Record<string, string | null | undefined> => ({ ...r, flag: r.flag === 'true' ? 't' : r.flag === 'false' ? 'f' : r.flag }))
       .sort((a, b) => Number(a.id) - Number(b.id))
     expect(actual, `shape ${def.where ?? '(all)'}`).toEqual(expected)
   }

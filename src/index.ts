@@ -1,0 +1,10 @@
+// trpc-sync: real-time sync for Postgres-backed tRPC apps. Server-side public API.
+export { createSync, Sync, type SyncOptions, type EmbeddedSyncOptions, type PrismaRow } from './sync/sync.js'
+export { Shape } from './sync/shape.js'
+export { LiveShape, type LiveShapeListener } from './sync/live-shape.js'
+export type { SyncEvent, PositionedEvent } from './sync/events.js'
+export { ShapeError, type ShapeDefinition, type Replica } from './shape/index.js'
+export { EmbeddedEngine, EngineError, type EngineOptions } from './engine/index.js'
+export type { ShapeSource, FetchRequest, FetchResult } from './source/source.js'
+export type { Message, ChangeMessage, ControlMessage } from './source/messages.js'
+export * from './writer/index.js'
