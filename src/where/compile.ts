@@ -1,0 +1,749 @@
+// Compiles a parsed where clause into closures, once per shape: every per-row step is a closure call;
+// column values are parsed from their text form at most once per row, and sub-expressions without
+// column references are evaluated at compile time (as Postgres's planner folds constants).
+import type {
+  A_ArrayExpr, A_Const, A_Expr, BooleanTest, BoolExpr, CoalesceExpr, ColumnRef, FuncCall, MinMaxExpr, Node,
+  NullTest, ParamRef, SQLValueFunction, TypeCast, TypeName,
+} from 'libpg-query'
+import { EvalFailure, WhereError } from './errors.js'
+import { codecOf, EMPTY_ARRAY, type PgArray, type Value } from './codec.js'
+import { explicitCast, implicitCast, type Convert } from './casts.js'
+import { lookupFunction } from './functions.js'
+import { comparePredicate, isComparison, OperatorError, resolveBinary, resolveUnary, type Operator } from './operators.js'
+import { PREFIX } from './parse.js'
+import {
+  arrayOf, BOOL, canonicalTypeName, commonType, elementOf, INT4, sameType, scalar, TEXT, typeLabel, UNKNOWN,
+  type Kind, type PgType,
+} from './types.js'
+
+/** A row as replication and snapshots deliver it: column name → Postgres text form, or null. */
+export type Row = Readonly<Record<string, string | null | undefined>>
+
+/**
+ * A top-level conjunct `column = constant` / `column IN (constants)` / `column = ANY(constant array)`:
+ * the where clause can only be true for rows whose column has one of `keys` (see FilterIndex).
+ */
+export interface EqualityCondition {
+  readonly column: string
+  /** Conditions with the same column and domain compute keys the same way and can share a hash table. */
+  readonly domain: string
+  readonly keys: readonly string[]
+  /** The key of a column's text value, or undefined when it has none (the condition cannot hold). */
+  readonly keyOf: (text: string) => string | undefined
+}
+
+export interface CompiledWhere {
+  /** True only when the where clause is TRUE for the row (NULL, false and runtime errors are no match). */
+  evaluate(row: Row): boolean
+  readonly referencedColumns: ReadonlySet<string>
+  readonly equalityConditions: readonly EqualityCondition[]
+}
+
+type Thunk = () => Value | null
+
+interface Expr {
+  readonly type: PgType
+  readonly eval: Thunk
+  /** Holds no column reference (it may still fail, inside COALESCE arguments that are never reached). */
+  readonly isConst: boolean
+  /** Set when the value is known: a folded constant. */
+  readonly known?: { readonly value: Value | null }
+  readonly location: number
+  /** An untyped literal or parameter: its text (null for NULL) and parameter number. */
+  readonly literal?: { readonly text: string | null; readonly param?: number }
+  /** Set on a bare column reference. */
+  readonly column?: string
+  readonly equality?: EqualityCondition
+  /** The operands of a top-level AND, for the filter index. */
+  readonly conjuncts?: readonly Expr[]
+}
+
+/** Per compiled where: the row being evaluated and its parsed column values. */
+class RowState {
+  row: Row = NO_ROW
+  epoch = 0
+  readonly stamps: number[] = []
+  readonly values: (Value | null)[] = []
+}
+
+const NULL_KNOWN = { value: null }
+const NO_ROW: Row = {}
+
+export class Compiler {
+  readonly refs = new Set<string>()
+  private readonly state = new RowState()
+  private readonly slots = new Map<string, number>()
+  private readonly paramTypes: (PgType | undefined)[] = []
+  private readonly paramValues: (Value | null)[] = []
+  private readonly usedParams = new Set<number>()
+  private readonly enums = new Map<string, PgType>()
+  /** > 0 inside COALESCE arguments after a non-NULL constant, which Postgres never folds. */
+  private unreachable = 0
+
+  constructor(
+    private readonly columns: ReadonlyMap<string, PgType>,
+    private readonly params: readonly string[],
+  ) {
+    for (const t of columns.values()) {
+      if (t.kind !== 'enum') continue
+      const known = this.enums.get(t.name)
+      if (!known || (!known.labels && t.labels)) this.enums.set(t.name, elementOf(t))
+    }
+  }
+
+  compileWhere(root: Node): CompiledWhere {
+    const expr = this.toBool(this.compile(root), 'WHERE')
+    for (let i = 1; i <= this.params.length; i++) {
+      if (!this.usedParams.has(i)) throw new WhereError(`parameter value for $${i} was not used`)
+    }
+    const conditions = (expr.conjuncts ?? [expr]).flatMap((e) => (e.equality ? [e.equality] : []))
+    const state = this.state
+    const run = expr.eval
+    return {
+      evaluate(row: Row): boolean {
+        state.row = row
+        state.epoch++
+        try {
+          return run() === true
+        } catch {
+          return false // a runtime error (division by zero, overflow, bad input): no match
+        } finally {
+          state.row = NO_ROW
+        }
+      },
+      referencedColumns: this.refs,
+      equalityConditions: conditions,
+    }
+  }
+
+  // ---- nodes
+
+  private compile(node: Node): Expr {
+    const [tag, body] = Object.entries(node)[0] as [string, unknown]
+    switch (tag) {
+      case 'ColumnRef': return this.columnRef(body as ColumnRef)
+      case 'ParamRef': return this.paramRef(body as ParamRef)
+      case 'A_Const': return this.constant(body as A_Const)
+      case 'TypeCast': return this.typeCast(body as TypeCast)
+      case 'A_Expr': return this.aExpr(body as A_Expr)
+      case 'BoolExpr': return this.boolExpr(body as BoolExpr)
+      case 'NullTest': return this.nullTest(body as NullTest)
+      case 'BooleanTest': return this.booleanTest(body as BooleanTest)
+      case 'FuncCall': return this.funcCall(body as FuncCall)
+      case 'CoalesceExpr': return this.coalesce(body as CoalesceExpr)
+      case 'MinMaxExpr': return this.minMax(body as MinMaxExpr)
+      case 'A_ArrayExpr': return this.arrayExpr(body as A_ArrayExpr)
+      case 'SQLValueFunction': {
+        const op = (body as SQLValueFunction).op ?? ''
+        const name = op.replace(/^SVFOP_/, '').replace(/_N$/, '')
+        throw new WhereError(`${name} is not allowed: not deterministic`, at(body))
+      }
+      case 'SubLink': throw new WhereError('subqueries are not supported', at(body))
+      case 'CaseExpr': throw new WhereError('CASE expressions are not supported', at(body))
+      case 'CollateClause': throw new WhereError('COLLATE is not supported', at(body))
+      case 'A_Indirection': throw new WhereError('array subscripts are not supported', at(body))
+      case 'RowExpr': throw new WhereError('row constructors are not supported', at(body))
+      default: throw new WhereError(`${tag} is not supported`, at(body))
+    }
+  }
+
+  private columnRef(ref: ColumnRef): Expr {
+    const fields = (ref.fields ?? []).map((f) => ('String' in f ? f.String.sval ?? '' : '*'))
+    if (fields.includes('*')) throw new WhereError('* is not supported in a where clause', at(ref))
+    if (fields.length !== 1) throw new WhereError(`qualified column references are not supported: ${fields.join('.')}`, at(ref))
+    const name = fields[0]!
+    const type = this.columns.get(name)
+    if (!type) throw new WhereError(`unknown column "${name}"`, at(ref))
+    this.refs.add(name)
+    let slot = this.slots.get(name)
+    if (slot === undefined) this.slots.set(name, (slot = this.slots.size))
+    const s = slot
+    const state = this.state
+    const parse = codecOf(type).parse
+    const evalColumn = (): Value | null => {
+      if (state.stamps[s] === state.epoch) return state.values[s]!
+      const text = state.row[name]
+      const value = text == null ? null : parse(text)
+      state.values[s] = value
+      state.stamps[s] = state.epoch
+      return value
+    }
+    return { type, eval: evalColumn, isConst: false, location: at(ref), column: name }
+  }
+
+  private paramRef(ref: ParamRef): Expr {
+    const n = ref.number ?? 0
+    if (n < 1 || n > this.params.length) throw new WhereError(`parameter $${n} has no value`, at(ref))
+    this.usedParams.add(n)
+    const type = this.paramTypes[n]
+    if (type) return this.known(type, this.paramValues[n]!, at(ref))
+    const text = this.params[n - 1]!
+    return { type: UNKNOWN, eval: () => text, isConst: true, location: at(ref), literal: { text, param: n } }
+  }
+
+  private constant(c: A_Const): Expr {
+    const location = at(c)
+    if (c.isnull) return { type: UNKNOWN, eval: () => null, isConst: true, known: NULL_KNOWN, location, literal: { text: null } }
+    if (c.ival) return this.known(INT4, c.ival.ival ?? 0, location)
+    if (c.boolval) return this.known(BOOL, c.boolval.boolval ?? false, location)
+    if (c.sval) {
+      const text = c.sval.sval ?? ''
+      return { type: UNKNOWN, eval: () => text, isConst: true, location, literal: { text } }
+    }
+    if (c.fval) return this.numberLiteral(c.fval.fval ?? '0', location)
+    throw new WhereError('bit string literals are not supported', location)
+  }
+
+  /** A literal that is not an int4: int8 if it is an integer that fits, numeric otherwise. */
+  private numberLiteral(text: string, location: number): Expr {
+    const int8 = scalar('int8')
+    try {
+      const v = codecOf(int8).parse(text) as bigint
+      return v >= -2147483648n && v <= 2147483647n ? this.known(INT4, Number(v), location) : this.known(int8, v, location)
+    } catch {
+      return this.known(scalar('numeric'), this.parseAs(scalar('numeric'), text, location), location)
+    }
+  }
+
+  private typeCast(cast: TypeCast): Expr {
+    const target = this.typeOf(cast.typeName ?? {})
+    const arg = cast.arg!
+    if ('A_ArrayExpr' in arg && !(arg.A_ArrayExpr.elements?.length) && target.array) {
+      return this.known(target, EMPTY_ARRAY, at(cast))
+    }
+    return this.cast(this.compile(arg), target, at(cast))
+  }
+
+  private typeOf(typeName: TypeName): PgType {
+    const names = (typeName.names ?? []).map((n) => ('String' in n ? n.String.sval ?? '' : ''))
+    const location = at(typeName)
+    const label = names.filter((n) => n !== 'pg_catalog').join('.')
+    if (typeName.typmods?.length) throw new WhereError(`type modifiers are not supported: ${label}(…)`, location)
+    const last = names[names.length - 1] ?? ''
+    let base: PgType | undefined = this.enums.get(last)
+    if (!base && (names.length === 1 || names[0] === 'pg_catalog')) {
+      const kind = canonicalTypeName(last)
+      base = BUILTIN.has(kind) && !(names.length === 1 && last === 'char') ? scalar(kind as Kind) : undefined
+    }
+    if (!base) throw new WhereError(`type "${label}" is not supported`, location)
+    return typeName.arrayBounds?.length ? arrayOf(base) : base
+  }
+
+  // ---- typing
+
+  /** Converts an operand to the type an operator or function takes (implicit conversions only). */
+  private coerce(e: Expr, t: PgType, context: string): Expr {
+    if (sameType(e.type, t)) return e
+    if (e.literal) return this.fromLiteral(e, t, false)
+    const convert = implicitCast(e.type, t)
+    if (!convert) throw new WhereError(`${context}: cannot convert ${typeLabel(e.type)} to ${typeLabel(t)}`, e.location)
+    return this.unary(t, e, convert, e.location)
+  }
+
+  /** Gives an untyped literal or parameter its type (a parameter keeps the type it gets first). */
+  private fromLiteral(e: Expr, t: PgType, explicit: boolean): Expr {
+    const { text, param } = e.literal!
+    if (param !== undefined) {
+      const locked = this.paramTypes[param]
+      if (locked) {
+        const typed = this.known(locked, this.paramValues[param]!, e.location)
+        return explicit ? this.cast(typed, t, e.location) : this.coerce(typed, t, `$${param}`)
+      }
+      const value = this.parseAs(t, text!, e.location)
+      this.paramTypes[param] = t
+      this.paramValues[param] = value
+      return this.known(t, value, e.location)
+    }
+    return this.known(t, text === null ? null : this.parseAs(t, text, e.location), e.location)
+  }
+
+  private parseAs(t: PgType, text: string, location: number): Value {
+    if (t.kind === 'unsupported') throw new WhereError(`type ${typeLabel(t)} is not supported`, location)
+    try {
+      return codecOf(t).parse(text)
+    } catch (error) {
+      if (error instanceof EvalFailure) throw new WhereError(error.message, location)
+      throw error
+    }
+  }
+
+  private cast(e: Expr, t: PgType, location: number): Expr {
+    if (e.literal) return this.fromLiteral(e, t, true)
+    const convert = explicitCast(e.type, t)
+    if (!convert) throw new WhereError(`cannot cast type ${typeLabel(e.type)} to ${typeLabel(t)}`, location)
+    if (sameType(e.type, t)) return e
+    return this.unary(t, e, convert, location)
+  }
+
+  private toBool(e: Expr, context: string): Expr {
+    if (e.type.kind === 'unknown') return this.coerce(e, BOOL, context)
+    if (!sameType(e.type, BOOL)) {
+      throw new WhereError(`argument of ${context} must be type boolean, not type ${typeLabel(e.type)}`, e.location)
+    }
+    return e
+  }
+
+  // ---- building blocks
+
+  private known(type: PgType, value: Value | null, location: number): Expr {
+    return { type, eval: () => value, isConst: true, known: value === null ? NULL_KNOWN : { value }, location }
+  }
+
+  /** Evaluates a column-free expression now; a failure is the where clause's error, as in Postgres. */
+  private fold(e: Expr): Expr {
+    if (!e.isConst || e.known) return e
+    try {
+      return this.known(e.type, e.eval(), e.location)
+    } catch (error) {
+      if (!(error instanceof EvalFailure)) throw error
+      if (this.unreachable > 0) return e
+      throw new WhereError(error.message, e.location)
+    }
+  }
+
+  private unary(type: PgType, arg: Expr, fn: Convert, location: number): Expr {
+    if (arg.known?.value === null) return this.known(type, null, location)
+    const a = arg.eval
+    return this.fold({
+      type, location, isConst: arg.isConst,
+      eval: () => {
+        const v = a()
+        return v === null ? null : fn(v)
+      },
+    })
+  }
+
+  /** Applies a resolved binary operator, converting the operands to the types it takes. */
+  private binary(op: Operator, left: Expr, right: Expr, location: number, name: string): Expr {
+    const l = this.coerce(left, op.left, `operator ${name}`)
+    const r = this.coerce(right, op.right, `operator ${name}`)
+    if (op.strict && (l.known?.value === null || r.known?.value === null)) return this.known(op.result, null, location)
+    const le = l.eval
+    const re = r.eval
+    const apply = op.apply
+    const evalOp: Thunk = op.strict
+      ? () => {
+          const a = le()
+          const b = re()
+          return a === null || b === null ? null : apply(a, b)
+        }
+      : () => apply(le(), re())
+    return this.fold({ type: op.result, eval: evalOp, isConst: l.isConst && r.isConst, location })
+  }
+
+  private resolve(op: string, l: PgType, r: PgType, location: number): Operator {
+    try {
+      return resolveBinary(op, l, r)
+    } catch (error) {
+      if (error instanceof OperatorError) throw new WhereError(error.message, location)
+      throw error
+    }
+  }
+
+  /** `left op right` for any binary operator, with the filter index's equality condition when it applies. */
+  private operator(op: string, left: Expr, right: Expr, location: number): Expr {
+    const resolved = this.resolve(op, left.type, right.type, location)
+    const e = this.binary(resolved, left, right, location, op)
+    if (op !== '=' || e.known) return e
+    const [column, other] = left.column ? [left, right] : [right, left]
+    if (!column.column || !other.isConst) return e
+    const value = this.coerce(other, resolved.right, op).known?.value
+    const equality = value == null ? undefined : this.equality(column, resolved.left, [value])
+    return equality ? { ...e, equality } : e
+  }
+
+  /** The filter index's view of `column = one of values` where values have type `t`. */
+  private equality(column: Expr, t: PgType, values: readonly (Value | null)[]): EqualityCondition | undefined {
+    if (t.kind === 'unsupported') return undefined
+    const codec = codecOf(t)
+    const parse = codecOf(column.type).parse
+    const convert = sameType(column.type, t) ? undefined : implicitCast(column.type, t)
+    if (!sameType(column.type, t) && !convert) return undefined
+    const keys = values.flatMap((v) => (v === null ? [] : [codec.key(v)]))
+    return {
+      column: column.column!,
+      domain: `${t.kind}:${t.name}:${t.array}`,
+      keys,
+      keyOf(text: string): string | undefined {
+        try {
+          const v = parse(text)
+          return codec.key(convert ? convert(v) : v)
+        } catch {
+          return undefined
+        }
+      },
+    }
+  }
+
+  // ---- A_Expr
+
+  private aExpr(e: A_Expr): Expr {
+    const location = at(e)
+    const names = (e.name ?? []).map((n) => ('String' in n ? n.String.sval ?? '' : ''))
+    const op = names[names.length - 1] ?? ''
+    switch (e.kind) {
+      case 'AEXPR_OP': {
+        if (!e.lexpr) return this.unaryOperator(op, this.compile(e.rexpr!), location)
+        return this.operator(op, this.compile(e.lexpr), this.compile(e.rexpr!), location)
+      }
+      case 'AEXPR_LIKE': case 'AEXPR_ILIKE':
+        return this.operator(op, this.compile(e.lexpr!), this.compile(e.rexpr!), location)
+      case 'AEXPR_OP_ANY': case 'AEXPR_OP_ALL':
+        return this.anyAll(op, e.kind === 'AEXPR_OP_ANY', this.compile(e.lexpr!), this.compile(e.rexpr!), location)
+      case 'AEXPR_DISTINCT': case 'AEXPR_NOT_DISTINCT':
+        return this.distinct(this.compile(e.lexpr!), this.compile(e.rexpr!), e.kind === 'AEXPR_NOT_DISTINCT', location)
+      case 'AEXPR_NULLIF':
+        return this.nullif(this.compile(e.lexpr!), this.compile(e.rexpr!), location)
+      case 'AEXPR_IN':
+        return this.inList(op, this.compile(e.lexpr!), listItems(e.rexpr).map((n) => this.compile(n)), location)
+      case 'AEXPR_BETWEEN': case 'AEXPR_NOT_BETWEEN': case 'AEXPR_BETWEEN_SYM': case 'AEXPR_NOT_BETWEEN_SYM':
+        return this.between(e.kind, this.compile(e.lexpr!), listItems(e.rexpr).map((n) => this.compile(n)), location)
+      case 'AEXPR_SIMILAR':
+        throw new WhereError('SIMILAR TO is not supported', location)
+      default:
+        throw new WhereError(`${e.kind ?? 'expression'} is not supported`, location)
+    }
+  }
+
+  private unaryOperator(op: string, arg: Expr, location: number): Expr {
+    let resolved: Operator
+    try {
+      resolved = resolveUnary(op, arg.type)
+    } catch (error) {
+      if (error instanceof OperatorError) throw new WhereError(error.message, location)
+      throw error
+    }
+    const apply = resolved.apply
+    return this.unary(resolved.result, this.coerce(arg, resolved.left, `operator ${op}`), (v) => apply(v, null)!, location)
+  }
+
+  /** `x op ANY(array)` / `x op ALL(array)`, evaluated like ExecEvalScalarArrayOp. */
+  private anyAll(op: string, any: boolean, left: Expr, right0: Expr, location: number): Expr {
+    const right = right0.type.kind === 'unknown'
+      ? this.coerce(right0, arrayOf(left.type.kind === 'unknown' ? TEXT : left.type), `op ${any ? 'ANY' : 'ALL'}`)
+      : right0
+    if (!right.type.array) throw new WhereError(`op ${any ? 'ANY' : 'ALL'} (array) requires array on right side`, location)
+    const element = elementOf(right.type)
+    const resolved = this.resolve(op, left.type, element, location)
+    if (!sameType(resolved.result, BOOL)) {
+      throw new WhereError(`op ${any ? 'ANY' : 'ALL'} (array) requires operator to yield boolean`, location)
+    }
+    const l = this.coerce(left, resolved.left, `operator ${op}`)
+    const convert = sameType(element, resolved.right) ? undefined : implicitCast(element, resolved.right)
+    const apply = resolved.apply
+    const le = l.eval
+    const re = right.eval
+    const strict = resolved.strict
+    const evalAnyAll: Thunk = () => {
+      const x = le()
+      const arr = re() as PgArray | null
+      if (arr === null) return null
+      const items = arr.items
+      if (items.length === 0) return !any
+      if (x === null && strict) return null
+      let sawNull = false
+      for (let i = 0; i < items.length; i++) {
+        const raw = items[i]!
+        const y = raw === null ? null : convert ? convert(raw) : raw
+        const r = (x === null || y === null) && strict ? null : apply(x, y)
+        if (r === null) sawNull = true
+        else if (r === any) return any
+      }
+      return sawNull ? null : !any
+    }
+    const e = this.fold({ type: BOOL, eval: evalAnyAll, isConst: l.isConst && right.isConst, location })
+    if (!any || op !== '=' || e.known || !left.column || !right.known || right.known.value === null) return e
+    const items = (right.known.value as PgArray).items.map((v) => (v === null ? null : convert ? convert(v) : v))
+    const equality = this.equality(left, resolved.left, items)
+    return equality ? { ...e, equality } : e
+  }
+
+  private distinct(left: Expr, right: Expr, not: boolean, location: number): Expr {
+    const resolved = this.resolve('=', left.type, right.type, location)
+    const l = this.coerce(left, resolved.left, 'IS DISTINCT FROM')
+    const r = this.coerce(right, resolved.right, 'IS DISTINCT FROM')
+    const equal = resolved.apply
+    const le = l.eval
+    const re = r.eval
+    return this.fold({
+      type: BOOL, location, isConst: l.isConst && r.isConst,
+      eval: () => {
+        const a = le()
+        const b = re()
+        const same = a === null || b === null ? a === b : equal(a, b) === true
+        return not ? same : !same
+      },
+    })
+  }
+
+  private nullif(left: Expr, right: Expr, location: number): Expr {
+    const resolved = this.resolve('=', left.type, right.type, location)
+    const l = this.coerce(left, resolved.left, 'NULLIF')
+    const r = this.coerce(right, resolved.right, 'NULLIF')
+    const equal = resolved.apply
+    const le = l.eval
+    const re = r.eval
+    return this.fold({
+      type: resolved.left, location, isConst: l.isConst && r.isConst,
+      eval: () => {
+        const a = le()
+        const b = re()
+        return a !== null && b !== null && equal(a, b) === true ? null : a
+      },
+    })
+  }
+
+  /**
+   * `x IN (…)` / `x NOT IN (…)` as Postgres transforms it: the column-free items, when there are several,
+   * become one `x = ANY(ARRAY[…])` of their common type, evaluated first; the others are ORed (ANDed) in order.
+   */
+  private inList(op: string, left: Expr, items: readonly Expr[], location: number): Expr {
+    const any = op === '='
+    const constants = items.filter((i) => i.isConst)
+    const parts: Expr[] = []
+    let rest = items
+    const common = constants.length > 1 ? commonType([left.type, ...constants.map((c) => c.type)]) : undefined
+    if (common && !common.array) {
+      const values = constants.map((c) => this.coerce(c, common, 'IN').eval())
+      const array: PgArray = { dims: [values.length], lbs: [1], items: values }
+      parts.push(this.anyAll(op, any, left, this.known(arrayOf(common), array, location), location))
+      rest = items.filter((i) => !i.isConst)
+    }
+    for (const item of rest) parts.push(this.operator(op, left, item, location))
+    if (parts.length === 1) return parts[0]!
+    return this.boolChain(any ? 'OR' : 'AND', parts, location)
+  }
+
+  private between(kind: string, x: Expr, bounds: readonly Expr[], location: number): Expr {
+    const [a, b] = bounds as [Expr, Expr]
+    const not = kind === 'AEXPR_NOT_BETWEEN' || kind === 'AEXPR_NOT_BETWEEN_SYM'
+    const range = (lo: Expr, hi: Expr) => not
+      ? this.boolChain('OR', [this.operator('<', x, lo, location), this.operator('>', x, hi, location)], location)
+      : this.boolChain('AND', [this.operator('>=', x, lo, location), this.operator('<=', x, hi, location)], location)
+    if (kind === 'AEXPR_BETWEEN' || kind === 'AEXPR_NOT_BETWEEN') return range(a, b)
+    return this.boolChain(not ? 'AND' : 'OR', [range(a, b), range(b, a)], location)
+  }
+
+  // ---- boolean logic
+
+  private boolExpr(e: BoolExpr): Expr {
+    const location = at(e)
+    const context = e.boolop === 'AND_EXPR' ? 'AND' : e.boolop === 'OR_EXPR' ? 'OR' : 'NOT'
+    const args = (e.args ?? []).map((a) => this.toBool(this.compile(a), context))
+    if (context !== 'NOT') return this.boolChain(context, args, location)
+    const arg = args[0]!
+    const ev = arg.eval
+    return this.fold({
+      type: BOOL, location, isConst: arg.isConst,
+      eval: () => {
+        const v = ev()
+        return v === null ? null : !v
+      },
+    })
+  }
+
+  /** AND / OR with three-valued logic, short-circuiting left to right, simplified as Postgres's planner does. */
+  private boolChain(op: 'AND' | 'OR', args0: readonly Expr[], location: number): Expr {
+    const stop = op === 'OR' // the value that decides the result
+    const args: Expr[] = []
+    let sawNull = false
+    for (const arg of args0.flatMap((a) => a.conjuncts && op === 'AND' ? a.conjuncts : [a])) {
+      if (arg.known) {
+        if (arg.known.value === null) sawNull = true
+        else if (arg.known.value === stop) return this.known(BOOL, stop, location)
+        continue // the neutral constant is dropped
+      }
+      args.push(arg)
+    }
+    if (args.length === 0) return this.known(BOOL, sawNull ? null : !stop, location)
+    if (sawNull) args.push(this.known(BOOL, null, location))
+    if (args.length === 1) return args[0]!
+    const evals = args.map((a) => a.eval)
+    const n = evals.length
+    const evalChain: Thunk = () => {
+      let nullSeen = false
+      for (let i = 0; i < n; i++) {
+        const v = evals[i]!()
+        if (v === null) nullSeen = true
+        else if (v === stop) return stop
+      }
+      return nullSeen ? null : !stop
+    }
+    return this.fold({
+      type: BOOL, eval: evalChain, location, isConst: args.every((a) => a.isConst),
+      conjuncts: op === 'AND' ? args : undefined,
+    })
+  }
+
+  private nullTest(t: NullTest): Expr {
+    const arg = this.compile(t.arg!)
+    const ev = arg.eval
+    const isNull = t.nulltesttype === 'IS_NULL'
+    return this.fold({ type: BOOL, location: at(t), isConst: arg.isConst, eval: () => (ev() === null) === isNull })
+  }
+
+  private booleanTest(t: BooleanTest): Expr {
+    const arg = this.toBool(this.compile(t.arg!), t.booltesttype?.replace(/_/g, ' ') ?? 'IS TRUE')
+    const ev = arg.eval
+    const test: (v: Value | null) => boolean = {
+      IS_TRUE: (v: Value | null) => v === true,
+      IS_NOT_TRUE: (v: Value | null) => v !== true,
+      IS_FALSE: (v: Value | null) => v === false,
+      IS_NOT_FALSE: (v: Value | null) => v !== false,
+      IS_UNKNOWN: (v: Value | null) => v === null,
+      IS_NOT_UNKNOWN: (v: Value | null) => v !== null,
+    }[t.booltesttype ?? 'IS_TRUE']
+    return this.fold({ type: BOOL, location: at(t), isConst: arg.isConst, eval: () => test(ev()) })
+  }
+
+  // ---- functions
+
+  private funcCall(f: FuncCall): Expr {
+    const location = at(f)
+    const names = (f.funcname ?? []).map((n) => ('String' in n ? n.String.sval ?? '' : ''))
+    const name = names[names.length - 1] ?? ''
+    if (names.length > 1 && names[0] !== 'pg_catalog') throw new WhereError(`function ${names.join('.')} is not supported`, location)
+    if (f.over) throw new WhereError(`window functions are not allowed: ${name}()`, location)
+    if (f.agg_star || f.agg_distinct || f.agg_order || f.agg_filter || f.agg_within_group) {
+      throw new WhereError(`aggregate functions are not allowed: ${name}()`, location)
+    }
+    if (f.func_variadic) throw new WhereError('VARIADIC arguments are not supported', location)
+    const spec = lookupFunction(name)
+    if (typeof spec === 'string') throw new WhereError(spec, location)
+    const compiled = (f.args ?? []).map((a) => this.compile(a))
+    if (spec.params && spec.params.length !== compiled.length) {
+      throw new WhereError(`function ${name} takes ${spec.params.length} argument${spec.params.length === 1 ? '' : 's'}`, location)
+    }
+    const args = spec.params
+      ? compiled.map((a, i) => this.coerce(a, spec.params![i]!, `function ${name}`))
+      : compiled.map((a) => (a.type.kind === 'unknown' ? this.coerce(a, TEXT, `function ${name}`) : a))
+    if (spec.strict && args.some((a) => a.known?.value === null)) return this.known(spec.result, null, location)
+    const impl = spec.build(args.map((a) => a.type))
+    const evals = args.map((a) => a.eval)
+    const strict = spec.strict
+    let evalCall: Thunk
+    if (evals.length === 1 && strict) {
+      const e0 = evals[0]!
+      const buffer: (Value | null)[] = [null]
+      evalCall = () => {
+        const v = e0()
+        if (v === null) return null
+        buffer[0] = v
+        return impl(buffer)
+      }
+    } else {
+      evalCall = () => {
+        const values = evals.map((e) => e())
+        return strict && values.includes(null) ? null : impl(values)
+      }
+    }
+    return this.fold({ type: spec.result, eval: evalCall, location, isConst: args.every((a) => a.isConst) })
+  }
+
+  private commonTypeOf(args: readonly Expr[], context: string, location: number): PgType {
+    const type = commonType(args.map((a) => a.type))
+    if (type) return type
+    const [a, b] = args.filter((x) => x.type.kind !== 'unknown')
+    throw new WhereError(`${context} types ${typeLabel(a!.type)} and ${typeLabel(b!.type)} cannot be matched`, location)
+  }
+
+  private commonArgs(args: readonly Expr[], context: string, location: number): Expr[] {
+    const type = this.commonTypeOf(args, context, location)
+    return args.map((a) => this.coerce(a, type, context))
+  }
+
+  /** COALESCE: the first non-NULL argument; arguments after a non-NULL constant are never evaluated. */
+  private coalesce(c: CoalesceExpr): Expr {
+    const location = at(c)
+    const nodes = c.args ?? []
+    const compiled: Expr[] = []
+    let reachable = nodes.length
+    for (const node of nodes) {
+      compiled.push(this.unreachableIf(compiled.length > reachable, () => this.compile(node)))
+      const last = compiled[compiled.length - 1]!
+      if (last.known && last.known.value !== null && reachable === nodes.length) reachable = compiled.length - 1
+    }
+    const type = this.commonTypeOf(compiled, 'COALESCE', location)
+    const live: Expr[] = []
+    compiled.forEach((a, i) => {
+      const arg = this.unreachableIf(i > reachable, () => this.coerce(a, type, 'COALESCE'))
+      if (i <= reachable && arg.known?.value !== null) live.push(arg)
+    })
+    if (live.length === 0) return this.known(type, null, location)
+    if (live.length === 1) return live[0]!
+    const evals = live.map((a) => a.eval)
+    return this.fold({
+      type, location, isConst: live.every((a) => a.isConst),
+      eval: () => {
+        for (let i = 0; i < evals.length; i++) {
+          const v = evals[i]!()
+          if (v !== null) return v
+        }
+        return null
+      },
+    })
+  }
+
+  private unreachableIf<T>(unreachable: boolean, compile: () => T): T {
+    if (unreachable) this.unreachable++
+    try {
+      return compile()
+    } finally {
+      if (unreachable) this.unreachable--
+    }
+  }
+
+  /** GREATEST / LEAST: NULLs are ignored; NULL only when all arguments are. */
+  private minMax(m: MinMaxExpr): Expr {
+    const location = at(m)
+    const greatest = m.op === 'IS_GREATEST'
+    const args = this.commonArgs((m.args ?? []).map((a) => this.compile(a)), greatest ? 'GREATEST' : 'LEAST', location)
+    const better = comparePredicate('>', args[0]!.type)
+    const evals = args.map((a) => a.eval)
+    return this.fold({
+      type: args[0]!.type, location, isConst: args.every((a) => a.isConst),
+      eval: () => {
+        let best: Value | null = null
+        for (const e of evals) {
+          const v = e()
+          if (v !== null && (best === null || (greatest ? better(v, best) : better(best, v)))) best = v
+        }
+        return best
+      },
+    })
+  }
+
+  private arrayExpr(a: A_ArrayExpr): Expr {
+    const location = at(a)
+    const compiled = (a.elements ?? []).map((e) => this.compile(e))
+    if (compiled.length === 0) throw new WhereError('cannot determine type of empty array', location)
+    if (compiled.some((e) => e.type.array)) throw new WhereError('multidimensional ARRAY[] is not supported', location)
+    const elements = this.commonArgs(compiled, 'ARRAY', location)
+    const evals = elements.map((e) => e.eval)
+    const n = evals.length
+    return this.fold({
+      type: arrayOf(elements[0]!.type), location, isConst: elements.every((e) => e.isConst),
+      eval: () => {
+        const items: (Value | null)[] = new Array(n)
+        for (let i = 0; i < n; i++) items[i] = evals[i]!()
+        return { dims: [n], lbs: [1], items }
+      },
+    })
+  }
+}
+
+const BUILTIN = new Set<string>([
+  'int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'text', 'varchar', 'bpchar', 'bool', 'uuid',
+  'date', 'time', 'timestamp', 'timestamptz', 'bytea',
+])
+
+/** Node locations count Electric's `SELECT 1 WHERE ` prefix; report them within the where clause. */
+function at(node: unknown): number {
+  const loc = (node as { location?: number }).location
+  return Math.max((loc ?? PREFIX.length) - PREFIX.length, 0)
+}
+
+function listItems(node: Node | undefined): Node[] {
+  if (node && 'List' in node) return node.List.items ?? []
+  return node ? [node] : []
+}

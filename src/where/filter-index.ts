@@ -1,0 +1,106 @@
+// Routing a changed row to the shapes whose where clause it satisfies. Shapes with an equality
+// conjunct (`column = value`, `column IN (values)`, `column = ANY(array)`) sit in a hash table keyed by
+// the canonical form of the value in the comparison's type, so a row only visits the shapes whose key it
+// has; the rest are evaluated one by one. Every candidate's full where clause is evaluated, so `match`
+// returns exactly the shapes whose where clause is TRUE for the row.
+import type { CompiledWhere, EqualityCondition, Row } from './compile.js'
+
+interface Entry<T> {
+  readonly id: T
+  readonly where: CompiledWhere | undefined
+  readonly group?: Group<T>
+  readonly keys?: readonly string[]
+}
+
+interface Group<T> {
+  readonly key: string
+  readonly column: string
+  readonly keyOf: (text: string) => string | undefined
+  readonly buckets: Map<string, Set<Entry<T>>>
+  size: number
+}
+
+export class FilterIndex<T> {
+  private readonly entries = new Map<T, Entry<T>>()
+  private readonly groups = new Map<string, Group<T>>()
+  /** Shapes without an indexable condition (or without a where clause). */
+  private readonly others = new Set<Entry<T>>()
+
+  get size(): number {
+    return this.entries.size
+  }
+
+  /** Adds (or replaces) a shape; `where` undefined means the shape has every row. */
+  add(id: T, where: CompiledWhere | undefined): void {
+    this.remove(id)
+    const condition = where && this.pickCondition(where.equalityConditions)
+    if (!where || !condition) {
+      const entry: Entry<T> = { id, where }
+      this.entries.set(id, entry)
+      this.others.add(entry)
+      return
+    }
+    const groupKey = `${condition.column}\u0000${condition.domain}`
+    let group = this.groups.get(groupKey)
+    if (!group) {
+      group = { key: groupKey, column: condition.column, keyOf: condition.keyOf, buckets: new Map(), size: 0 }
+      this.groups.set(groupKey, group)
+    }
+    const keys = [...new Set(condition.keys)]
+    const entry: Entry<T> = { id, where, group, keys }
+    for (const key of keys) {
+      let bucket = group.buckets.get(key)
+      if (!bucket) group.buckets.set(key, (bucket = new Set()))
+      bucket.add(entry)
+    }
+    group.size++
+    this.entries.set(id, entry)
+  }
+
+  remove(id: T): boolean {
+    const entry = this.entries.get(id)
+    if (!entry) return false
+    this.entries.delete(id)
+    const group = entry.group
+    if (!group) {
+      this.others.delete(entry)
+      return true
+    }
+    for (const key of entry.keys!) {
+      const bucket = group.buckets.get(key)!
+      bucket.delete(entry)
+      if (bucket.size === 0) group.buckets.delete(key)
+    }
+    if (--group.size === 0) this.groups.delete(group.key)
+    return true
+  }
+
+  /** The shapes whose where clause is TRUE for the row. */
+  match(row: Row): Set<T> {
+    const matched = new Set<T>()
+    for (const group of this.groups.values()) {
+      const text = row[group.column]
+      if (text == null) continue // column = value is never true for NULL
+      const key = group.keyOf(text)
+      const bucket = key === undefined ? undefined : group.buckets.get(key)
+      if (!bucket) continue
+      for (const entry of bucket) if (entry.where!.evaluate(row)) matched.add(entry.id)
+    }
+    for (const entry of this.others) if (!entry.where || entry.where.evaluate(row)) matched.add(entry.id)
+    return matched
+  }
+
+  /** Prefers a condition on a column that already has a hash table (one probe per row), then fewer keys. */
+  private pickCondition(conditions: readonly EqualityCondition[]): EqualityCondition | undefined {
+    let best: EqualityCondition | undefined
+    let bestScore = Infinity
+    for (const c of conditions) {
+      const score = (this.groups.has(`${c.column}\u0000${c.domain}`) ? 0 : 1_000_000) + c.keys.length
+      if (score < bestScore) {
+        best = c
+        bestScore = score
+      }
+    }
+    return best
+  }
+}

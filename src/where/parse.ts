@@ -1,0 +1,33 @@
+// The real Postgres parser (libpg-query, wasm), loaded once when this module is first imported so that
+// parsing is synchronous afterwards.
+import { loadModule, parseSync, type Node } from 'libpg-query'
+import { WhereError } from './errors.js'
+
+await loadModule()
+
+/** What Electric prepends to a where clause before parsing it; AST locations count it too. */
+export const PREFIX = 'SELECT 1 WHERE '
+
+/** Parses a where clause into its expression node. Throws WhereError on a syntax error. */
+export function parseWhere(where: string): Node {
+  if (where.trim() === '') throw new WhereError('where clause is empty')
+  let result
+  try {
+    result = parseSync(PREFIX + where)
+  } catch (error) {
+    const details = (error as { sqlDetails?: { message: string; cursorPosition: number } }).sqlDetails
+    // Electric reports the cursor position within the prefixed statement, 0-based; so do we.
+    if (details) throw new WhereError(details.message, details.cursorPosition)
+    throw new WhereError((error as Error).message)
+  }
+  const stmts = result.stmts ?? []
+  if (stmts.length !== 1) throw new WhereError('unescaped ";" causing statement split')
+  const stmt = stmts[0]?.stmt
+  const select = stmt && 'SelectStmt' in stmt ? stmt.SelectStmt : undefined
+  if (!select || !select.whereClause) throw new WhereError('malformed where clause')
+  if (select.fromClause || select.groupClause || select.sortClause || select.windowClause || select.lockingClause
+    || select.havingClause || select.limitCount || select.limitOffset || select.withClause || select.op !== 'SETOP_NONE') {
+    throw new WhereError('malformed query ending with SQL clauses')
+  }
+  return select.whereClause
+}

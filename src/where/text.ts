@@ -1,0 +1,165 @@
+// Text semantics: ordering, case mapping and LIKE.
+//
+// Collation: text is ordered by Unicode code point, i.e. byte order of UTF-8. That is Postgres's order
+// under the "C" / "C.UTF-8" collations (the test database is initdb'd with C.UTF-8, libc provider) and
+// the order Electric's evaluator uses. Equality does not depend on the collation (every deterministic
+// collation compares bytes), so =, <>, IN, LIKE and the filter index are exact for any database; only
+// < > <= >= BETWEEN on text would differ under a linguistic collation such as en_US.UTF-8.
+import { fail } from './errors.js'
+
+/** Code point order. JS `<` compares UTF-16 units, which misorders U+E000..U+FFFF against astral characters. */
+export function compareText(a: string, b: string): number {
+  if (a === b) return 0
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i)
+    let y = b.charCodeAt(i)
+    if (x !== y) {
+      if (x >= 0xd800 && y >= 0xd800) {
+        // Surrogates (astral code points) sort after U+E000..U+FFFF.
+        x = x < 0xe000 ? x + 0x2000 : x - 0x800
+        y = y < 0xe000 ? y + 0x2000 : y - 0x800
+      }
+      return x < y ? -1 : 1
+    }
+  }
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0
+}
+
+const ASCII = /^[\x00-\x7f]*$/
+
+// Case mapping follows glibc's C.UTF-8 towlower/towupper: one code point to one code point (Unicode's
+// simple mappings; JS's toLowerCase uses the full ones), and characters added in Unicode 16 are left
+// alone, as glibc 2.36's tables predate them.
+const SIMPLE_LOWER = new Map<number, number>([[0x130, 0x69]])
+const SIMPLE_UPPER = new Map<number, number>([[0x1fb3, 0x1fbc], [0x1fc3, 0x1fcc], [0x1ff3, 0x1ffc]])
+for (const start of [0x1f80, 0x1f90, 0x1fa0]) for (let c = start; c < start + 8; c++) SIMPLE_UPPER.set(c, c + 8)
+const UNMAPPED: ReadonlyArray<readonly [number, number]> = [
+  [0x19b, 0x19b], [0x264, 0x264], [0x1c89, 0x1c8a], [0xa7cb, 0xa7dc], [0x10d50, 0x10d85], [0x16ea0, 0x16ed3],
+]
+
+function mapCase(s: string, upper: boolean): string {
+  if (ASCII.test(s)) return upper ? s.toUpperCase() : s.toLowerCase()
+  const special = upper ? SIMPLE_UPPER : SIMPLE_LOWER
+  let out = ''
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!
+    const fixed = special.get(cp)
+    if (fixed !== undefined) {
+      out += String.fromCodePoint(fixed)
+      continue
+    }
+    if (UNMAPPED.some(([lo, hi]) => cp >= lo && cp <= hi)) {
+      out += ch
+      continue
+    }
+    const mapped = upper ? ch.toUpperCase() : ch.toLowerCase()
+    // Multi-character results are full mappings with no simple equivalent: keep the character.
+    out += mapped.length === ch.length || [...mapped].length === 1 ? mapped : ch
+  }
+  return out
+}
+
+export function lower(s: string): string {
+  return mapCase(s, false)
+}
+
+export function upper(s: string): string {
+  return mapCase(s, true)
+}
+
+/** Postgres's MatchText result: ABORT means no match is possible at any later start position either. */
+const TRUE = 1
+const FALSE = 0
+const ABORT = -1
+
+/** `text LIKE pattern` with backslash as the escape character, matching code points as Postgres does. */
+export function like(text: string, pattern: string): boolean {
+  return matchText(text, 0, pattern, 0) === TRUE
+}
+
+function charLength(s: string, i: number): number {
+  const c = s.charCodeAt(i)
+  return c >= 0xd800 && c < 0xdc00 && i + 1 < s.length ? 2 : 1
+}
+
+// A port of MatchText (src/backend/utils/adt/like_match.c), including where it raises an error.
+function matchText(t: string, ti: number, p: string, pi: number): number {
+  const tlen = t.length
+  const plen = p.length
+  while (ti < tlen && pi < plen) {
+    const pc = p.charCodeAt(pi)
+    if (pc === 0x5c /* \ */) {
+      pi++
+      if (pi >= plen) fail('LIKE pattern must not end with escape character')
+      const n = charLength(p, pi)
+      if (t.substr(ti, charLength(t, ti)) !== p.substr(pi, n)) return FALSE
+    } else if (pc === 0x25 /* % */) {
+      pi++
+      while (pi < plen) {
+        const c = p.charCodeAt(pi)
+        if (c === 0x25) pi++
+        else if (c === 0x5f /* _ */) {
+          if (ti >= tlen) return ABORT
+          ti += charLength(t, ti)
+          pi++
+        } else break
+      }
+      if (pi >= plen) return TRUE
+      let first: string | undefined
+      if (p.charCodeAt(pi) === 0x5c) {
+        if (pi + 1 >= plen) fail('LIKE pattern must not end with escape character')
+        first = p.substr(pi + 1, charLength(p, pi + 1))
+      } else {
+        first = p.substr(pi, charLength(p, pi))
+      }
+      while (ti < tlen) {
+        if (t.startsWith(first, ti)) {
+          const r = matchText(t, ti, p, pi)
+          if (r !== FALSE) return r
+        }
+        ti += charLength(t, ti)
+      }
+      return ABORT
+    } else if (pc === 0x5f /* _ */) {
+      ti += charLength(t, ti)
+      pi++
+      continue
+    } else {
+      const n = charLength(p, pi)
+      if (t.substr(ti, n) !== p.substr(pi, n)) return FALSE
+      pi += n
+      ti += n
+      continue
+    }
+    // escaped literal matched
+    const n = charLength(p, pi)
+    pi += n
+    ti += n
+  }
+  if (ti < tlen) return FALSE
+  while (pi < plen && p.charCodeAt(pi) === 0x25) pi++
+  return pi >= plen ? TRUE : ABORT
+}
+
+/** like_escape(pattern, escape): rewrites a pattern with a custom escape character to use backslash. */
+export function likeEscape(pattern: string, escape: string): string {
+  if (escape === '') return pattern.replaceAll('\\', '\\\\')
+  if ([...escape].length !== 1) fail('invalid escape string')
+  if (escape === '\\') return pattern
+  let out = ''
+  let afterEscape = false
+  for (const ch of pattern) {
+    if (ch === escape && !afterEscape) {
+      out += '\\'
+      afterEscape = true
+    } else if (ch === '\\') {
+      out += afterEscape ? '\\' : '\\\\'
+      afterEscape = false
+    } else {
+      out += ch
+      afterEscape = false
+    }
+  }
+  return out
+}
