@@ -183,10 +183,13 @@ class WhereCompiler {
     if (!isFilterObject(filter)) {
       throw new ShapeError(path, `expected a list filter (${listOps.join(', ')}), got ${describe(filter)}`)
     }
+    const entries = Object.entries(filter).filter(([, value]) => !isAbsent(value))
+    if (entries.length !== 1) {
+      throw new ShapeError(path, `a list filter takes exactly one of ${listOps.join(', ')} (as in Prisma); combine several with AND`)
+    }
     const column = quoteIdent(field.column)
     const parts: Condition[] = []
-    for (const [op, value] of Object.entries(filter)) {
-      if (isAbsent(value)) continue
+    for (const [op, value] of entries) {
       const opPath = `${path}.${op}`
       switch (op) {
         case 'equals':
