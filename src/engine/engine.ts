@@ -320,10 +320,11 @@ export class EmbeddedEngine implements ShapeSource {
       if (!route) return
       const old = change.kind === 'insert' ? undefined : change.old ?? undefined
       const record = change.kind === 'delete' ? undefined : change.record
-      const inOld = old ? new Set(route.index.match(old)) : undefined
-      const inNew = record ? new Set(route.index.match(record)) : undefined
+      const inOld = old ? route.index.match(old) : undefined
+      const inNew = record ? route.index.match(record) : undefined
       // An update without its old row (replica identity not FULL): every shape may have held the row.
-      const candidates = change.kind === 'update' && !old ? route.logs : new Set([...(inOld ?? []), ...(inNew ?? [])])
+      const candidates = change.kind === 'update' && !old ? route.logs
+        : !inOld || inOld.size === 0 ? inNew! : !inNew || inNew.size === 0 ? inOld : new Set([...inOld, ...inNew])
       for (const log of candidates) {
         const shapeChange: ShapeChange = {
           old, record,

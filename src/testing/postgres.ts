@@ -38,7 +38,6 @@ const replicationSettings: Record<string, string | number> = {
   max_wal_senders: 64,
   max_connections: 400,
   fsync: 'off',
-  synchronous_commit: 'off',
   full_page_writes: 'off',
 }
 
