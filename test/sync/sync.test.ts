@@ -1,0 +1,96 @@
+// createSync end to end: Prisma shapes through the embedded engine into sync.stream and sync.live,
+// with rows equal to what findMany returns for the same where.
+import { randomBytes } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Prisma } from '../../generated/prisma/client.js'
+import { createSync, ShapeError, type Sync } from '../../src/index.js'
+import { createTestDatabase, type TestDatabase } from '../support/db.js'
+
+let db: TestDatabase
+let sync: Sync
+beforeAll(async () => {
+  db = await createTestDatabase()
+  sync = createSync({
+    prisma: db.prisma,
+    databaseUrl: db.url,
+    engine: { slotName: `t_${randomBytes(5).toString('hex')}`, temporarySlot: true, liveTimeoutMs: 200 },
+  })
+})
+afterAll(async () => {
+  await sync?.close()
+  await db?.drop()
+})
+
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await check()) return
+    await new Promise((r) => setTimeout(r, 10))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+const byId = <T extends { id: string }>(rows: T[]) => [...rows].sort((a, b) => a.id.localeCompare(b.id))
+
+describe('createSync', () => {
+  it('keeps a live Prisma shape equal to findMany, with Prisma values', async () => {
+    await db.prisma.allTypes.createMany({
+      data: [
+        { str: 'a%b', int: 1, big: 2n ** 60n, dec: new Prisma.Decimal('12.5'), date: new Date('2024-01-02T03:04:05.678Z'), json: { a: [1, 'x'] }, bytes: new Uint8Array([1, 2, 255]), status: 'in_progress', strs: ['x', 'y z'], ints: [1, -2] },
+        { str: 'other', int: 5, status: 'done', strs: [], ints: [] },
+      ],
+    })
+    const where = { OR: [{ status: 'in_progress' as const }, { int: { gt: 3 } }] }
+    const live = sync.live(sync.shape(db.prisma.allTypes, { where }))
+    await live.ready
+    expect(byId(live.toArray())).toEqual(byId(await db.prisma.allTypes.findMany({ where })))
+
+    await db.sql(`UPDATE all_types SET int_value = 2, status = 'open' WHERE str = 'other'`) // moves out
+    await db.sql(`INSERT INTO all_types (id, str, int_value, strs, ints) VALUES (gen_random_uuid(), 'new', 9, '{}', '{}')`)
+    await until(async () => {
+      const expected = await db.prisma.allTypes.findMany({ where })
+      try {
+        expect(byId(live.toArray())).toEqual(byId(expected))
+        return true
+      } catch {
+        return false
+      }
+    }, 'live shape to follow the writes')
+    expect(byId(live.toArray())).toEqual(byId(await db.prisma.allTypes.findMany({ where })))
+    live.close()
+  })
+
+  it('streams typed events with txids and select-narrowed rows', async () => {
+    const shape = sync.shape(db.prisma.todo, { where: { ownerId: 'u-stream' }, select: { title: true, completed: true } })
+    const controller = new AbortController()
+    const events: unknown[] = []
+    let upToDate!: () => void
+    const ready = new Promise<void>((r) => (upToDate = r))
+    const reading = (async () => {
+      for await (const event of sync.stream(shape, { signal: controller.signal })) {
+        events.push(event)
+        if (event.type === 'up-to-date') upToDate()
+        if (event.type === 'insert') {
+          // Typed by select: the primary key is always there, plus the selected fields.
+          const row: { id: string; title: string; completed: boolean } = event.row
+          expect(typeof row.completed).toBe('boolean')
+        }
+      }
+    })()
+    await ready
+    const { txid } = await db.prisma.$transaction(async (tx) => {
+      await tx.todo.create({ data: { title: 'first', ownerId: 'u-stream' } })
+      const [row] = await tx.$queryRaw<{ txid: string }[]>`SELECT pg_current_xact_id()::xid::text AS txid`
+      return { txid: Number(row!.txid) }
+    })
+    await until(() => events.some((e) => (e as { type: string }).type === 'insert'), 'insert event')
+    const insert = events.find((e) => (e as { type: string }).type === 'insert') as { row: object; txids: number[] }
+    expect(Object.keys(insert.row).sort()).toEqual(['completed', 'id', 'title'])
+    expect(insert.txids).toEqual([txid])
+    controller.abort()
+    await reading
+  })
+
+  it('rejects bad shapes when they are defined', () => {
+    expect(() => sync.shape(db.prisma.todo, { where: { nope: 1 } as never })).toThrow(ShapeError)
+  })
+})
