@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os'
 import { writeFile } from 'node:fs/promises'
 import { startPostgres } from '../src/testing/postgres.js'
 import { runEngineBench } from './engine.js'
+import { runWriterBench } from './writer.js'
 
 const quick = process.argv.includes('--quick')
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',')
@@ -11,6 +12,7 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.
 type Suite = (server: Awaited<ReturnType<typeof startPostgres>>, opts: { quick: boolean }) => Promise<Record<string, number>>
 const suites: Record<string, Suite> = {
   engine: runEngineBench,
+  writer: runWriterBench,
 }
 
 const server = await startPostgres()
