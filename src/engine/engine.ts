@@ -39,6 +39,8 @@ export interface EngineOptions {
   liveTimeoutMs?: number
   /** Connections for snapshots and catalog reads. Default 4. */
   poolSize?: number
+  /** How long to wait for another engine to release the slot before failing. Default 15 s. */
+  lockTimeoutMs?: number
   log?: (message: string) => void
 }
 
@@ -73,6 +75,7 @@ export class EmbeddedEngine implements ShapeSource {
       readLimit: 1000,
       liveTimeoutMs: 20_000,
       poolSize: 4,
+      lockTimeoutMs: 15_000,
       log: () => {},
       ...options,
     }
@@ -94,7 +97,7 @@ export class EmbeddedEngine implements ShapeSource {
 
   private async startReplication(): Promise<void> {
     const { slotName, publicationName, databaseUrl } = this.opts
-    this.holdLock(await preflight(this.pool, databaseUrl, slotName, publicationName))
+    this.holdLock(await preflight(this.pool, databaseUrl, slotName, publicationName, this.opts.lockTimeoutMs))
     this.replication = new ReplicationStream({
       connectionString: databaseUrl,
       sessionOptions: Object.entries(displaySettings).map(([k, v]) => `-c ${k}=${v.replaceAll(' ', '')}`).join(' '),

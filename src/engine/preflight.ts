@@ -4,10 +4,10 @@ import pg from 'pg'
 import { EngineError } from './errors.js'
 import { quoteIdent } from './catalog.js'
 
-const lockWaitMs = 15_000
-
 /** Returns the connection that holds the slot's advisory lock for the engine's lifetime. */
-export async function preflight(pool: pg.Pool, databaseUrl: string, slot: string, publication: string): Promise<pg.Client> {
+export async function preflight(
+  pool: pg.Pool, databaseUrl: string, slot: string, publication: string, lockWaitMs: number,
+): Promise<pg.Client> {
   let settings
   try {
     settings = (await pool.query<{ wal_level: string; can_replicate: boolean }>(

@@ -29,6 +29,8 @@ export interface StartPostgresOptions {
   settings?: Record<string, string | number>
   /** Receives the embedded server's log lines; they are dropped by default. */
   onLog?: (line: string) => void
+  /** Fail unless the server has wal_level=logical (default true). */
+  requireLogical?: boolean
 }
 
 /** Settings logical replication needs, plus room for many test databases and their slots. */
@@ -90,6 +92,17 @@ export function redactUrl(url: string): string {
   }
 }
 
+async function serverMajor(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)
+    return Math.floor(Number(rows[0]!.v) / 10000)
+  } finally {
+    await client.end()
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
@@ -131,7 +144,14 @@ async function startEmbedded(options: StartPostgresOptions): Promise<PostgresSer
   await server.initialise()
   await server.start()
   const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`
-  const majorVersion = await checkReplicationReady(url)
+  let majorVersion: number
+  try {
+    majorVersion = options.requireLogical === false ? await serverMajor(url) : await checkReplicationReady(url)
+  } catch (error) {
+    await server.stop().catch(() => {})
+    await rm(dataDir, { recursive: true, force: true })
+    throw error
+  }
   let stopped = false
   return {
     url,
