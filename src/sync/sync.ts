@@ -7,8 +7,8 @@ import { ShapeError } from '../shape/errors.js'
 import { keywordShape, type KeywordShapeInput } from '../shape/keyword.js'
 import { dataModelOf, isModelDelegate, type ModelMeta } from '../shape/model.js'
 import type { ShapeSource } from '../source/source.js'
-import { streamShape, type StreamOptions } from '../source/stream.js'
-import { eventConverter, type PositionedEvent } from './events.js'
+import { streamShape, type StreamItem, type StreamOptions } from '../source/stream.js'
+import { eventConverter, type PositionedEvent, type SyncEvent } from './events.js'
 import { LiveShape } from './live-shape.js'
 import { Shape } from './shape.js'
 import { writerMutation, type ResolverOptions, type WriterMutationOptions, type WriterMutationResolver } from '../writer/trpc.js'
@@ -67,10 +67,18 @@ export class Sync {
    * `Client.stream`). Rows are full Prisma rows whatever the shape's `replica`.
    */
   async *stream<Row>(shape: Shape<Row>, options: StreamOptions = {}): AsyncGenerator<PositionedEvent<Row>> {
+    for await (const { event, handle, offset } of this.events(shape, options)) yield { ...event, handle, offset }
+  }
+
+  /**
+   * `stream` without the per-reader copy: each change event is the one object every reader of that
+   * log entry gets (so transports can cache its encoding); treat it as immutable.
+   */
+  async *events<Row>(shape: Shape<Row>, options: StreamOptions = {}): AsyncGenerator<SharedEvent<Row>> {
     const source = await this.source()
-    const toEvent = eventConverter<Row>(shape.model)
+    const toEvent = converterFor<Row>(shape.model)
     for await (const item of streamShape(source, fullReplica(shape), options)) {
-      yield { ...toEvent(item), handle: item.handle, offset: item.offset }
+      yield { event: toEvent(item), handle: item.handle, offset: item.offset }
     }
   }
 
@@ -108,6 +116,24 @@ export class Sync {
   private modelForTable(namespace: string, table: string): ModelMeta | undefined {
     return this.options.prisma ? dataModelOf(this.options.prisma).byTable.get(`${namespace}.${table}`) : undefined
   }
+}
+
+/** A shared event with the position to resume from after it. */
+export interface SharedEvent<Row> {
+  event: SyncEvent<Row>
+  handle: string
+  offset: string
+}
+
+// One converter per model, so readers of a shared log share each parsed row.
+const converters = new WeakMap<ModelMeta, (item: StreamItem) => SyncEvent<unknown>>()
+const plainConverter = eventConverter<unknown>(undefined)
+
+function converterFor<Row>(model: ModelMeta | undefined): (item: StreamItem) => SyncEvent<Row> {
+  if (!model) return plainConverter as (item: StreamItem) => SyncEvent<Row>
+  let converter = converters.get(model)
+  if (!converter) converters.set(model, (converter = eventConverter<unknown>(model)))
+  return converter as (item: StreamItem) => SyncEvent<Row>
 }
 
 /** Prisma-facing readers need whole rows in updates and deletes. */
