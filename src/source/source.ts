@@ -2,7 +2,7 @@
 // a request for part of a shape's log, answered the way Electric answers a GET /v1/shape.
 // The embedded engine and an external Electric (http mode) both implement it.
 import type { ShapeDefinition } from '../shape/definition.js'
-import type { Message } from './messages.js'
+import type { ChangeMessage, Message } from './messages.js'
 
 export interface FetchRequest {
   /** `-1`, `now` or `<tx>_<op>`. */
@@ -31,8 +31,61 @@ export type FetchResult =
     }
   | { status: 'must-refetch'; handle: string }
 
+/** A subset snapshot (Electric's `subset__*` parameters): rows of the shape matching an extra condition. */
+export interface SubsetRequest {
+  /** The client's handle: a different current log means must-refetch. */
+  handle?: string
+  changesOnly?: boolean
+  /** SQL condition ANDed to the shape's, with its own `$1..$n` placeholders. */
+  where?: string
+  /** Placeholder values of `where` and `orderBy`, Postgres text: `params[0]` is `$1`. */
+  params?: string[]
+  orderBy?: string
+  limit?: number
+  offset?: number
+}
+
+/** `pg_current_snapshot()` of the subset query, with the WAL position it ran at (decimal). */
+export interface SubsetMetadata {
+  xmin: string
+  xmax: string
+  xip_list: string[]
+  snapshot_mark: number
+  database_lsn: string
+}
+
+export type SubsetResult =
+  | {
+      status: 'ok'
+      handle: string
+      /** The shape log's latest offset when the query started (never after the snapshot). */
+      offset: string
+      metadata: SubsetMetadata
+      /** Inserts with `headers.snapshot_mark`. */
+      messages: ChangeMessage[]
+      schema: Record<string, Record<string, unknown>>
+    }
+  | { status: 'must-refetch'; handle: string }
+
+/** What a client sends when a source is itself an Electric HTTP API (http mode): forwarded, not re-served. */
+export interface ProxyRequest {
+  method: 'GET' | 'HEAD' | 'POST'
+  /** Only the client-controlled parameters (offset, handle, live, cursor, log, subset__*, ...). */
+  params: URLSearchParams
+  headers: Record<string, string>
+  body?: string
+  signal?: AbortSignal
+}
+
 export interface ShapeSource {
   fetch(definition: ShapeDefinition, request: FetchRequest): Promise<FetchResult>
+  /** Subset snapshots; sources without it answer subset requests with 400. */
+  subset?(definition: ShapeDefinition, request: SubsetRequest): Promise<SubsetResult>
+  /**
+   * Forwards a client's request for `definition` to the Electric API behind the source, adding the
+   * server-side shape and credentials. HTTP handlers proxy through it when present.
+   */
+  proxy?(definition: ShapeDefinition, request: ProxyRequest): Promise<Response>
   close(): Promise<void>
 }
 
