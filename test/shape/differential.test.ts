@@ -1,9 +1,11 @@
 // Differential test: for generated Prisma where inputs, the rows Postgres selects with the compiled
-// where + params are exactly the rows prisma.<model>.findMany({ where }) returns.
+// where + params are exactly the rows prisma.<model>.findMany({ where }) returns, and the engine's
+// evaluator (src/where) agrees on the rows' Electric text form.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { Prisma } from '../../generated/prisma/client.js'
-import { compileShape } from '../../src/shape/index.js'
+import { compileShape, type ModelMeta } from '../../src/shape/index.js'
+import { compileWhere, type ColumnTypes, type Row } from '../../src/where/index.js'
 import { createTestDatabase, type TestDatabase } from '../support/db.js'
 import {
   comparable, equality, prismaEquivalent, runSettings, stringOps, whereArbitrary, type FieldSpec,
@@ -132,7 +134,36 @@ const allTypesFields: FieldSpec[] = [
 
 type Delegate = { findMany(args: { where: unknown; select: Record<string, true> }): Promise<Record<string, unknown>[]> }
 
-/** Runs the property: the compiled shape and findMany select the same rows. */
+/** A model's rows in Electric's text form, read once: what the engine's evaluator sees. */
+const textRows = new Map<ModelMeta, Promise<Row[]>>()
+function electricRows(model: ModelMeta): Promise<Row[]> {
+  let rows = textRows.get(model)
+  if (!rows) {
+    rows = (async () => {
+      const client = await db.pool.connect()
+      try {
+        await client.query(`SET DateStyle='ISO, DMY'; SET TimeZone='UTC'; SET extra_float_digits=1; SET bytea_output='hex'`)
+        const columns = [...model.byColumn.keys()].map((c) => `to_json("${c}"::text) AS "${c}"`)
+        return (await client.query(`SELECT ${columns.join(', ')} FROM "${model.table}"`)).rows
+      } finally {
+        client.release()
+      }
+    })()
+    textRows.set(model, rows)
+  }
+  return rows
+}
+
+function columnTypes(model: ModelMeta): ColumnTypes {
+  return new Map([...model.byColumn.values()].map((f) => [f.column, {
+    type: f.pgType, dims: f.isList ? 1 : 0, isEnum: f.kind === 'enum', enumLabels: f.enumValues && [...f.enumValues.values()],
+  }]))
+}
+
+/**
+ * The property: the rows Postgres selects with the compiled where + params are the rows findMany
+ * returns, and the engine's own evaluator (src/where) picks the same rows from their text form.
+ */
 async function sameRows(
   delegate: unknown,
   where: Record<string, unknown>,
@@ -140,13 +171,17 @@ async function sameRows(
   key: string[],
 ): Promise<void> {
   const { definition, model } = compileShape(delegate, { where })
-  const columns = key.map((field, i) => `"${model.fields.get(field)!.column}"::text AS k${i}`)
-  const sql = `SELECT ${columns.join(', ')} FROM "${definition.table}"` +
+  const keyOf = (row: Record<string, unknown>, name: (field: string) => string) => key.map((field) => String(row[name(field)])).join('|')
+  const column = (field: string) => model.fields.get(field)!.column
+  const sql = `SELECT ${key.map((field) => `"${column(field)}"::text AS "${column(field)}"`).join(', ')} FROM "${definition.table}"` +
     (definition.where ? ` WHERE ${definition.where}` : '')
-  const fromShape = (await db.sql(sql, definition.params)).map((row) => key.map((_, i) => row[`k${i}`]).join('|')).sort()
+  const fromShape = (await db.sql(sql, definition.params)).map((row) => keyOf(row, column)).sort()
   const rows = await (delegate as Delegate).findMany({ where: prismaWhere, select: Object.fromEntries(key.map((k) => [k, true])) })
-  const fromPrisma = rows.map((row) => key.map((k) => String(row[k])).join('|')).sort()
+  const fromPrisma = rows.map((row) => keyOf(row, (field) => field)).sort()
   expect({ where: definition.where, params: definition.params, rows: fromShape }).toEqual({ where: definition.where, params: definition.params, rows: fromPrisma })
+  const compiled = definition.where === undefined ? undefined : compileWhere(definition.where, columnTypes(model), definition.params)
+  const fromEvaluator = (await electricRows(model)).filter((row) => compiled?.evaluate(row) ?? true).map((row) => keyOf(row, column)).sort()
+  expect({ where: definition.where, params: definition.params, rows: fromEvaluator }).toEqual({ where: definition.where, params: definition.params, rows: fromShape })
 }
 
 describe('compiled where selects the rows findMany returns', () => {
