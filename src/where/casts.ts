@@ -7,7 +7,8 @@ import { floatToNumeric, numeric, numericToBigInt, numericToFloat, type Numeric 
 import { INT2_MAX, INT2_MIN, INT4_MAX, INT4_MIN, INT8_MAX, INT8_MIN, formatFloat } from './numbers.js'
 import { elementOf, implicitlyConvertible, isInteger, isNumeric, isString, sameType, type PgType } from './types.js'
 
-export type Convert = (v: Value) => Value
+/** Null only where Postgres's cast gives NULL for a value (an infinite timestamp to time). */
+export type Convert = (v: Value) => Value | null
 
 const identity: Convert = (v) => v
 
@@ -85,7 +86,7 @@ function datetimeCast(from: PgType, to: PgType): Convert | undefined {
   if (f === 'date' && (t === 'timestamp' || t === 'timestamptz')) return (v) => dateToTimestamp(v as number)
   if ((f === 'timestamp' || f === 'timestamptz') && (t === 'timestamp' || t === 'timestamptz')) return identity
   if ((f === 'timestamp' || f === 'timestamptz') && t === 'date') return (v) => timestampToDate(v as PgTimestamp)
-  if ((f === 'timestamp' || f === 'timestamptz') && t === 'time') return (v) => timestampToTime(v as PgTimestamp)
+  if ((f === 'timestamp' || f === 'timestamptz') && t === 'time') return (v) => (typeof v === 'number' ? null : timestampToTime(v as bigint))
   return undefined
 }
 
@@ -136,4 +137,18 @@ export function explicitCast(from: PgType, to: PgType): Convert | undefined {
 export function implicitCast(from: PgType, to: PgType): Convert | undefined {
   if (!implicitlyConvertible(from, to)) return undefined
   return explicitCast(from, to)
+}
+
+/** Kinds whose text input and output functions Postgres marks STABLE (they depend on DateStyle, TimeZone, the enum's catalog). */
+const STABLE_INPUT: Partial<Record<string, true>> = { date: true, time: true, timestamp: true, timestamptz: true, enum: true }
+const STABLE_OUTPUT: Partial<Record<string, true>> = { date: true, timestamp: true, timestamptz: true, enum: true }
+
+/** Whether Postgres's cast from → to is STABLE rather than IMMUTABLE (then the planner does not fold it). */
+export function isStableCast(from: PgType, to: PgType): boolean {
+  if (sameType(from, to)) return false
+  if (isString(to)) return !isString(from) && (from.array || STABLE_OUTPUT[from.kind] === true)
+  if (isString(from)) return to.array || STABLE_INPUT[to.kind] === true
+  if (from.array && to.array) return isStableCast(elementOf(from), elementOf(to))
+  if (to.kind === 'timestamptz') return from.kind === 'date' || from.kind === 'timestamp'
+  return from.kind === 'timestamptz' && (to.kind === 'date' || to.kind === 'time' || to.kind === 'timestamp')
 }

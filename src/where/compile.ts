@@ -7,7 +7,7 @@ import type {
 } from 'libpg-query'
 import { EvalFailure, WhereError } from './errors.js'
 import { codecOf, EMPTY_ARRAY, type PgArray, type Value } from './codec.js'
-import { explicitCast, implicitCast, type Convert } from './casts.js'
+import { explicitCast, implicitCast, isStableCast, type Convert } from './casts.js'
 import { lookupFunction } from './functions.js'
 import { comparePredicate, isComparison, OperatorError, resolveBinary, resolveUnary, type Operator } from './operators.js'
 import { PREFIX } from './parse.js'
@@ -46,6 +46,11 @@ interface Expr {
   readonly eval: Thunk
   /** Holds no column reference (it may still fail, inside COALESCE arguments that are never reached). */
   readonly isConst: boolean
+  /**
+   * Uses a function Postgres marks STABLE (date/time and enum text conversions, timestamptz conversions,
+   * `text || non-text`, concat()): Postgres never folds those while planning, so neither do we.
+   */
+  readonly stable?: boolean
   /** Set when the value is known: a folded constant. */
   readonly known?: { readonly value: Value | null }
   readonly location: number
@@ -237,7 +242,7 @@ export class Compiler {
     if (e.literal) return this.fromLiteral(e, t, false)
     const convert = implicitCast(e.type, t)
     if (!convert) throw new WhereError(`${context}: cannot convert ${typeLabel(e.type)} to ${typeLabel(t)}`, e.location)
-    return this.unary(t, e, convert, e.location)
+    return this.unary(t, e, convert, e.location, isStableCast(e.type, t))
   }
 
   /** Gives an untyped literal or parameter its type (a parameter keeps the type it gets first). */
@@ -272,7 +277,7 @@ export class Compiler {
     const convert = explicitCast(e.type, t)
     if (!convert) throw new WhereError(`cannot cast type ${typeLabel(e.type)} to ${typeLabel(t)}`, location)
     if (sameType(e.type, t)) return e
-    return this.unary(t, e, convert, location)
+    return this.unary(t, e, convert, location, isStableCast(e.type, t))
   }
 
   private toBool(e: Expr, context: string): Expr {
@@ -289,9 +294,21 @@ export class Compiler {
     return { type, eval: () => value, isConst: true, known: value === null ? NULL_KNOWN : { value }, location }
   }
 
+  /** An expression node over `args`, folded to a constant when it can be. */
+  private node(spec: {
+    type: PgType; eval: Thunk; location: number; args: readonly Expr[]; stable?: boolean; conjuncts?: readonly Expr[]
+  }): Expr {
+    const { args, ...rest } = spec
+    return this.fold({
+      ...rest,
+      isConst: args.every((a) => a.isConst),
+      stable: spec.stable || args.some((a) => a.stable),
+    })
+  }
+
   /** Evaluates a column-free expression now; a failure is the where clause's error, as in Postgres. */
   private fold(e: Expr): Expr {
-    if (!e.isConst || e.known) return e
+    if (!e.isConst || e.known || e.stable) return e
     try {
       return this.known(e.type, e.eval(), e.location)
     } catch (error) {
@@ -301,11 +318,11 @@ export class Compiler {
     }
   }
 
-  private unary(type: PgType, arg: Expr, fn: Convert, location: number): Expr {
+  private unary(type: PgType, arg: Expr, fn: Convert, location: number, stable: boolean): Expr {
     if (arg.known?.value === null) return this.known(type, null, location)
     const a = arg.eval
-    return this.fold({
-      type, location, isConst: arg.isConst,
+    return this.node({
+      type, location, args: [arg], stable,
       eval: () => {
         const v = a()
         return v === null ? null : fn(v)
@@ -328,7 +345,7 @@ export class Compiler {
           return a === null || b === null ? null : apply(a, b)
         }
       : () => apply(le(), re())
-    return this.fold({ type: op.result, eval: evalOp, isConst: l.isConst && r.isConst, location })
+    return this.node({ type: op.result, eval: evalOp, args: [l, r], location, stable: op.stable })
   }
 
   private resolve(op: string, l: PgType, r: PgType, location: number): Operator {
@@ -344,7 +361,7 @@ export class Compiler {
   private operator(op: string, left: Expr, right: Expr, location: number): Expr {
     const resolved = this.resolve(op, left.type, right.type, location)
     const e = this.binary(resolved, left, right, location, op)
-    if (op !== '=' || e.known) return e
+    if (op !== '=' || e.known || !sameType(resolved.left, resolved.right)) return e
     const [column, other] = left.column ? [left, right] : [right, left]
     if (!column.column || !other.isConst) return e
     const value = this.coerce(other, resolved.right, op).known?.value
@@ -366,8 +383,8 @@ export class Compiler {
       keys,
       keyOf(text: string): string | undefined {
         try {
-          const v = parse(text)
-          return codec.key(convert ? convert(v) : v)
+          const v = convert ? convert(parse(text)) : parse(text)
+          return v === null ? undefined : codec.key(v)
         } catch {
           return undefined
         }
@@ -395,9 +412,9 @@ export class Compiler {
       case 'AEXPR_NULLIF':
         return this.nullif(this.compile(e.lexpr!), this.compile(e.rexpr!), location)
       case 'AEXPR_IN':
-        return this.inList(op, this.compile(e.lexpr!), listItems(e.rexpr).map((n) => this.compile(n)), location)
+        return this.inList(op, this.compile(e.lexpr!), listItems(e.rexpr), location)
       case 'AEXPR_BETWEEN': case 'AEXPR_NOT_BETWEEN': case 'AEXPR_BETWEEN_SYM': case 'AEXPR_NOT_BETWEEN_SYM':
-        return this.between(e.kind, this.compile(e.lexpr!), listItems(e.rexpr).map((n) => this.compile(n)), location)
+        return this.between(e.kind, this.compile(e.lexpr!), listItems(e.rexpr), location)
       case 'AEXPR_SIMILAR':
         throw new WhereError('SIMILAR TO is not supported', location)
       default:
@@ -414,7 +431,7 @@ export class Compiler {
       throw error
     }
     const apply = resolved.apply
-    return this.unary(resolved.result, this.coerce(arg, resolved.left, `operator ${op}`), (v) => apply(v, null)!, location)
+    return this.unary(resolved.result, this.coerce(arg, resolved.left, `operator ${op}`), (v) => apply(v, null)!, location, false)
   }
 
   /** `x op ANY(array)` / `x op ALL(array)`, evaluated like ExecEvalScalarArrayOp. */
@@ -451,8 +468,9 @@ export class Compiler {
       }
       return sawNull ? null : !any
     }
-    const e = this.fold({ type: BOOL, eval: evalAnyAll, isConst: l.isConst && right.isConst, location })
+    const e = this.node({ type: BOOL, eval: evalAnyAll, args: [l, right], location, stable: convert !== undefined && isStableCast(element, resolved.right) })
     if (!any || op !== '=' || e.known || !left.column || !right.known || right.known.value === null) return e
+    if (!sameType(resolved.left, resolved.right)) return e
     const items = (right.known.value as PgArray).items.map((v) => (v === null ? null : convert ? convert(v) : v))
     const equality = this.equality(left, resolved.left, items)
     return equality ? { ...e, equality } : e
@@ -465,8 +483,8 @@ export class Compiler {
     const equal = resolved.apply
     const le = l.eval
     const re = r.eval
-    return this.fold({
-      type: BOOL, location, isConst: l.isConst && r.isConst,
+    return this.node({
+      type: BOOL, location, args: [l, r],
       eval: () => {
         const a = le()
         const b = re()
@@ -483,8 +501,8 @@ export class Compiler {
     const equal = resolved.apply
     const le = l.eval
     const re = r.eval
-    return this.fold({
-      type: resolved.left, location, isConst: l.isConst && r.isConst,
+    return this.node({
+      type: resolved.left, location, args: [l, r],
       eval: () => {
         const a = le()
         const b = re()
@@ -495,32 +513,38 @@ export class Compiler {
 
   /**
    * `x IN (…)` / `x NOT IN (…)` as Postgres transforms it: the column-free items, when there are several,
-   * become one `x = ANY(ARRAY[…])` of their common type, evaluated first; the others are ORed (ANDed) in order.
+   * become one `x = ANY(ARRAY[…])` of their common type, tested first; the others are ORed (ANDed) in order.
    */
-  private inList(op: string, left: Expr, items: readonly Expr[], location: number): Expr {
+  private inList(op: string, left: Expr, items: readonly Node[], location: number): Expr {
     const any = op === '='
-    const constants = items.filter((i) => i.isConst)
-    const parts: Expr[] = []
+    const constantNodes = items.filter((n) => !hasColumnRef(n))
     let rest = items
-    const common = constants.length > 1 ? commonType([left.type, ...constants.map((c) => c.type)]) : undefined
-    if (common && !common.array) {
-      const values = constants.map((c) => this.coerce(c, common, 'IN').eval())
-      const array: PgArray = { dims: [values.length], lbs: [1], items: values }
-      parts.push(this.anyAll(op, any, left, this.known(arrayOf(common), array, location), location))
-      rest = items.filter((i) => !i.isConst)
+    const parts: (() => Expr)[] = []
+    if (constantNodes.length > 1) {
+      const constants = constantNodes.map((n) => this.compile(n))
+      const common = commonType([left.type, ...constants.map((c) => c.type)])
+      if (common && !common.array) {
+        const array = this.arrayNode(constants.map((c) => this.coerce(c, common, 'IN')), location)
+        parts.push(() => this.anyAll(op, any, left, array, location))
+        rest = items.filter((n) => hasColumnRef(n))
+      }
     }
-    for (const item of rest) parts.push(this.operator(op, left, item, location))
-    if (parts.length === 1) return parts[0]!
+    for (const item of rest) parts.push(() => this.operator(op, left, this.compile(item), location))
     return this.boolChain(any ? 'OR' : 'AND', parts, location)
   }
 
-  private between(kind: string, x: Expr, bounds: readonly Expr[], location: number): Expr {
-    const [a, b] = bounds as [Expr, Expr]
+  private between(kind: string, x: Expr, bounds: readonly Node[], location: number): Expr {
+    // Each bound is compiled where it is first needed: the planner does not fold past a deciding constant.
+    const lazy = (node: Node) => {
+      let compiled: Expr | undefined
+      return () => (compiled ??= this.compile(node))
+    }
+    const [a, b] = bounds.map(lazy) as [() => Expr, () => Expr]
     const not = kind === 'AEXPR_NOT_BETWEEN' || kind === 'AEXPR_NOT_BETWEEN_SYM'
-    const range = (lo: Expr, hi: Expr) => not
-      ? this.boolChain('OR', [this.operator('<', x, lo, location), this.operator('>', x, hi, location)], location)
-      : this.boolChain('AND', [this.operator('>=', x, lo, location), this.operator('<=', x, hi, location)], location)
-    if (kind === 'AEXPR_BETWEEN' || kind === 'AEXPR_NOT_BETWEEN') return range(a, b)
+    const range = (lo: () => Expr, hi: () => Expr) => () => not
+      ? this.boolChain('OR', [() => this.operator('<', x, lo(), location), () => this.operator('>', x, hi(), location)], location)
+      : this.boolChain('AND', [() => this.operator('>=', x, lo(), location), () => this.operator('<=', x, hi(), location)], location)
+    if (kind === 'AEXPR_BETWEEN' || kind === 'AEXPR_NOT_BETWEEN') return range(a, b)()
     return this.boolChain(not ? 'AND' : 'OR', [range(a, b), range(b, a)], location)
   }
 
@@ -529,12 +553,12 @@ export class Compiler {
   private boolExpr(e: BoolExpr): Expr {
     const location = at(e)
     const context = e.boolop === 'AND_EXPR' ? 'AND' : e.boolop === 'OR_EXPR' ? 'OR' : 'NOT'
-    const args = (e.args ?? []).map((a) => this.toBool(this.compile(a), context))
+    const args = (e.args ?? []).map((a) => () => this.toBool(this.compile(a), context))
     if (context !== 'NOT') return this.boolChain(context, args, location)
-    const arg = args[0]!
+    const arg = args[0]!()
     const ev = arg.eval
-    return this.fold({
-      type: BOOL, location, isConst: arg.isConst,
+    return this.node({
+      type: BOOL, location, args: [arg],
       eval: () => {
         const v = ev()
         return v === null ? null : !v
@@ -542,19 +566,25 @@ export class Compiler {
     })
   }
 
-  /** AND / OR with three-valued logic, short-circuiting left to right, simplified as Postgres's planner does. */
-  private boolChain(op: 'AND' | 'OR', args0: readonly Expr[], location: number): Expr {
+  /**
+   * AND / OR with three-valued logic, short-circuiting left to right. Simplified as Postgres's planner
+   * does: constants decide or drop out, and operands after a deciding constant are not even folded.
+   */
+  private boolChain(op: 'AND' | 'OR', parts: readonly (() => Expr)[], location: number): Expr {
     const stop = op === 'OR' // the value that decides the result
     const args: Expr[] = []
     let sawNull = false
-    for (const arg of args0.flatMap((a) => a.conjuncts && op === 'AND' ? a.conjuncts : [a])) {
-      if (arg.known) {
-        if (arg.known.value === null) sawNull = true
-        else if (arg.known.value === stop) return this.known(BOOL, stop, location)
-        continue // the neutral constant is dropped
+    let decided = false
+    for (const part of parts) {
+      const compiled = this.unreachableIf(decided, part)
+      if (decided) continue
+      for (const arg of compiled.conjuncts && op === 'AND' ? compiled.conjuncts : [compiled]) {
+        if (!arg.known) args.push(arg)
+        else if (arg.known.value === null) sawNull = true
+        else if (arg.known.value === stop) decided = true
       }
-      args.push(arg)
     }
+    if (decided) return this.known(BOOL, stop, location)
     if (args.length === 0) return this.known(BOOL, sawNull ? null : !stop, location)
     if (sawNull) args.push(this.known(BOOL, null, location))
     if (args.length === 1) return args[0]!
@@ -569,17 +599,14 @@ export class Compiler {
       }
       return nullSeen ? null : !stop
     }
-    return this.fold({
-      type: BOOL, eval: evalChain, location, isConst: args.every((a) => a.isConst),
-      conjuncts: op === 'AND' ? args : undefined,
-    })
+    return this.node({ type: BOOL, eval: evalChain, location, args, conjuncts: op === 'AND' ? args : undefined })
   }
 
   private nullTest(t: NullTest): Expr {
     const arg = this.compile(t.arg!)
     const ev = arg.eval
     const isNull = t.nulltesttype === 'IS_NULL'
-    return this.fold({ type: BOOL, location: at(t), isConst: arg.isConst, eval: () => (ev() === null) === isNull })
+    return this.node({ type: BOOL, location: at(t), args: [arg], eval: () => (ev() === null) === isNull })
   }
 
   private booleanTest(t: BooleanTest): Expr {
@@ -593,7 +620,7 @@ export class Compiler {
       IS_UNKNOWN: (v: Value | null) => v === null,
       IS_NOT_UNKNOWN: (v: Value | null) => v !== null,
     }[t.booltesttype ?? 'IS_TRUE']
-    return this.fold({ type: BOOL, location: at(t), isConst: arg.isConst, eval: () => test(ev()) })
+    return this.node({ type: BOOL, location: at(t), args: [arg], eval: () => test(ev()) })
   }
 
   // ---- functions
@@ -637,7 +664,7 @@ export class Compiler {
         return strict && values.includes(null) ? null : impl(values)
       }
     }
-    return this.fold({ type: spec.result, eval: evalCall, location, isConst: args.every((a) => a.isConst) })
+    return this.node({ type: spec.result, eval: evalCall, location, args, stable: spec.stable })
   }
 
   private commonTypeOf(args: readonly Expr[], context: string, location: number): PgType {
@@ -672,8 +699,8 @@ export class Compiler {
     if (live.length === 0) return this.known(type, null, location)
     if (live.length === 1) return live[0]!
     const evals = live.map((a) => a.eval)
-    return this.fold({
-      type, location, isConst: live.every((a) => a.isConst),
+    return this.node({
+      type, location, args: live,
       eval: () => {
         for (let i = 0; i < evals.length; i++) {
           const v = evals[i]!()
@@ -700,8 +727,8 @@ export class Compiler {
     const args = this.commonArgs((m.args ?? []).map((a) => this.compile(a)), greatest ? 'GREATEST' : 'LEAST', location)
     const better = comparePredicate('>', args[0]!.type)
     const evals = args.map((a) => a.eval)
-    return this.fold({
-      type: args[0]!.type, location, isConst: args.every((a) => a.isConst),
+    return this.node({
+      type: args[0]!.type, location, args,
       eval: () => {
         let best: Value | null = null
         for (const e of evals) {
@@ -718,11 +745,15 @@ export class Compiler {
     const compiled = (a.elements ?? []).map((e) => this.compile(e))
     if (compiled.length === 0) throw new WhereError('cannot determine type of empty array', location)
     if (compiled.some((e) => e.type.array)) throw new WhereError('multidimensional ARRAY[] is not supported', location)
-    const elements = this.commonArgs(compiled, 'ARRAY', location)
+    return this.arrayNode(this.commonArgs(compiled, 'ARRAY', location), location)
+  }
+
+  /** ARRAY[…] over elements of one type. */
+  private arrayNode(elements: readonly Expr[], location: number): Expr {
     const evals = elements.map((e) => e.eval)
     const n = evals.length
-    return this.fold({
-      type: arrayOf(elements[0]!.type), location, isConst: elements.every((e) => e.isConst),
+    return this.node({
+      type: arrayOf(elements[0]!.type), location, args: elements,
       eval: () => {
         const items: (Value | null)[] = new Array(n)
         for (let i = 0; i < n; i++) items[i] = evals[i]!()
@@ -741,6 +772,12 @@ const BUILTIN = new Set<string>([
 function at(node: unknown): number {
   const loc = (node as { location?: number }).location
   return Math.max((loc ?? PREFIX.length) - PREFIX.length, 0)
+}
+
+function hasColumnRef(node: unknown): boolean {
+  if (node === null || typeof node !== 'object') return false
+  if ('ColumnRef' in node) return true
+  return Object.values(node).some(hasColumnRef)
 }
 
 function listItems(node: Node | undefined): Node[] {

@@ -212,13 +212,22 @@ export function dateToTimestamp(d: PgDate): PgTimestamp {
   return t
 }
 
+/**
+ * A date as a timestamp for the cross-type comparison operators, which do not fail for dates past the
+ * timestamp range: those compare beyond every finite timestamp but before ±infinity.
+ */
+export function dateAsTimestamp(d: PgDate): PgTimestamp {
+  if (!Number.isFinite(d)) return d
+  const t = BigInt(d) * USECS_PER_DAY_N
+  return t < MIN_TIMESTAMP ? MIN_TIMESTAMP - 1n : t >= END_TIMESTAMP ? END_TIMESTAMP : t
+}
+
 export function timestampToDate(t: PgTimestamp): PgDate {
   if (typeof t === 'number') return t
   return Number(floorDiv(t, USECS_PER_DAY_N))
 }
 
-export function timestampToTime(t: PgTimestamp): PgTime {
-  if (typeof t === 'number') fail('timestamp out of range')
+export function timestampToTime(t: bigint): PgTime {
   return Number(t - floorDiv(t, USECS_PER_DAY_N) * USECS_PER_DAY_N)
 }
 

@@ -9,6 +9,8 @@ export interface FunctionSpec {
   readonly result: PgType
   /** Strict functions return NULL for any NULL argument without being called. */
   readonly strict: boolean
+  /** STABLE in Postgres, so never evaluated while compiling. */
+  readonly stable?: boolean
   /** The implementation for arguments of the given (converted) types. */
   build(types: readonly PgType[]): (args: readonly (Value | null)[]) => Value | null
 }
@@ -20,6 +22,7 @@ const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   concat: {
     result: TEXT,
     strict: false,
+    stable: true,
     build(types) {
       const outputs = types.map((t) => (t.kind === 'unknown' ? (v: Value) => v as string : codecOf(t).output))
       return (args) => {

@@ -2,7 +2,7 @@
 import { fail } from './errors.js'
 import { codecOf, type Codec, type PgArray, type Value } from './codec.js'
 import { textOf } from './casts.js'
-import { addDays, subtractDates } from './datetime.js'
+import { addDays, dateAsTimestamp, subtractDates } from './datetime.js'
 import { addNumeric, divNumeric, modNumeric, mulNumeric, negateNumeric, subNumeric, type Numeric } from './numeric.js'
 import { INT2_MAX, INT2_MIN, INT4_MAX, INT4_MIN, INT8_MAX, INT8_MIN } from './numbers.js'
 import { like, lower } from './text.js'
@@ -18,6 +18,8 @@ export interface Operator {
   readonly result: PgType
   /** Strict operators give NULL for a NULL operand without being called. */
   readonly strict: boolean
+  /** STABLE in Postgres (not folded while planning): `text || non-text`. */
+  readonly stable?: boolean
   readonly apply: (a: Value | null, b: Value | null) => Value | null
 }
 
@@ -87,6 +89,12 @@ export function comparePredicate(op: string, t: PgType): (a: Value, b: Value) =>
 function comparison(op: string, l: PgType, r: PgType): Operator {
   const t = comparisonType(l, r) ?? noOperator(op, l, r)
   const test = comparePredicate(op, t)
+  if ((t.kind === 'timestamp' || t.kind === 'timestamptz') && (l.kind === 'date' || r.kind === 'date')) {
+    // date vs timestamp(tz): Postgres's cross-type operators (date_cmp_timestamptz is STABLE).
+    const cl = l.kind === 'date' ? (v: Value) => dateAsTimestamp(v as number) : (v: Value) => v
+    const cr = r.kind === 'date' ? (v: Value) => dateAsTimestamp(v as number) : (v: Value) => v
+    return { left: l, right: r, result: BOOL, strict: true, stable: t.kind === 'timestamptz', apply: (a, b) => test(cl(a!), cr(b!)) }
+  }
   return { left: t, right: t, result: BOOL, strict: true, apply: (a, b) => test(a!, b!) }
 }
 
@@ -249,7 +257,9 @@ function concatenation(l: PgType, r: PgType): Operator {
   const rt = r.kind === 'unknown' ? TEXT : r
   const ls = textOf(lt)
   const rs = textOf(rt)
-  return { left: lt, right: rt, result: TEXT, strict: true, apply: (a, b) => ls(a!) + rs(b!) }
+  // textanycat / anytextcat (a non-text operand) are STABLE; textcat is IMMUTABLE.
+  const stable = !isString(lt) || !isString(rt)
+  return { left: lt, right: rt, result: TEXT, strict: true, stable, apply: (a, b) => ls(a!) + rs(b!) }
 }
 
 function arrayConcatenation(l: PgType, r: PgType): Operator {

@@ -124,7 +124,11 @@ export function comparisonType(a: PgType, b: PgType): PgType | undefined {
     if (na >= 5 || nb >= 5) return a.kind === b.kind ? a : scalar('float8')
     return na >= nb ? a : b
   }
-  if (STRING[a.kind] && STRING[b.kind]) return a.kind === 'bpchar' && b.kind === 'bpchar' ? a : TEXT
+  if (STRING[a.kind] && STRING[b.kind]) {
+    // bpchar = bpchar is chosen when the other side is bpchar or varchar (more exact matches); else text.
+    const bp = (x: PgType, y: PgType) => x.kind === 'bpchar' && y.kind !== 'text'
+    return bp(a, b) || bp(b, a) ? scalar('bpchar') : TEXT
+  }
   const da = DATETIME_RANK[a.kind]
   const db = DATETIME_RANK[b.kind]
   if (da !== undefined && db !== undefined) return da >= db ? a : b
@@ -132,7 +136,10 @@ export function comparisonType(a: PgType, b: PgType): PgType | undefined {
   return sameType(a, b) ? a : undefined
 }
 
-/** select_common_type for COALESCE, ARRAY[...] and the like: unknowns take the others' type, else text. */
+/**
+ * select_common_type for COALESCE, IN lists, ARRAY[...]: unknowns take the others' type (text if all are
+ * unknown); a later type replaces the current one only if the current converts to it implicitly and not back.
+ */
 export function commonType(types: readonly PgType[]): PgType | undefined {
   let result: PgType = UNKNOWN
   for (const t of types) {
@@ -154,7 +161,7 @@ function commonOfTwo(a: PgType, b: PgType): PgType | undefined {
   const na = NUMERIC_RANK[a.kind]
   const nb = NUMERIC_RANK[b.kind]
   if (na !== undefined && nb !== undefined) return na >= nb ? a : b
-  if (STRING[a.kind] && STRING[b.kind]) return a.kind === 'varchar' && b.kind === 'varchar' ? a : TEXT
+  if (STRING[a.kind] && STRING[b.kind]) return a // all convert implicitly both ways: the first one stays
   const da = DATETIME_RANK[a.kind]
   const db = DATETIME_RANK[b.kind]
   if (da !== undefined && db !== undefined) return da >= db ? a : b
