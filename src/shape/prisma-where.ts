@@ -99,18 +99,20 @@ class WhereCompiler {
         throw new ShapeError(`${path}.mode`, `mode 'insensitive' is not supported on uuid field ${field.name}`)
       }
     }
-    return this.operations(field, value, path, false, mode === 'insensitive')
+    return this.operations(field, value, path, false, mode === 'insensitive', false)
   }
 
-  /** The operations of a filter object; inside `not: { ... }` (`reverse`) each one is inverted. */
-  private operations(field: FieldMeta, filter: Record<string, unknown>, path: string, reverse: boolean, insensitive: boolean): Condition[] {
+  /** The operations of a filter object; inside an odd number of `not: { ... }` (`reverse`) each one is inverted. */
+  private operations(
+    field: FieldMeta, filter: Record<string, unknown>, path: string, reverse: boolean, insensitive: boolean, nested: boolean,
+  ): Condition[] {
     const allowed = operatorsOf(field)
     const parts: Condition[] = []
     for (const [op, value] of Object.entries(filter)) {
       if (isAbsent(value)) continue
       const opPath = `${path}.${op}`
       if (op === 'mode') {
-        if (reverse) throw new ShapeError(opPath, 'mode goes next to not, not inside it')
+        if (nested) throw new ShapeError(opPath, 'mode goes next to not, not inside it')
         continue
       }
       if (op === 'search') throw new ShapeError(opPath, 'full-text search is not supported in shapes')
@@ -120,7 +122,7 @@ class WhereCompiler {
           parts.push(this.compare(field, reverse ? '<>' : '=', value, opPath, insensitive))
           break
         case 'not':
-          if (isFilterObject(value)) parts.push(...this.operations(field, value, opPath, !reverse, insensitive))
+          if (isFilterObject(value)) parts.push(...this.operations(field, value, opPath, !reverse, insensitive, true))
           else parts.push(this.compare(field, '<>', value, opPath, insensitive)) // `not: v` is `<> v` at any depth
           break
         case 'in':
@@ -187,30 +189,24 @@ class WhereCompiler {
     if (entries.length !== 1) {
       throw new ShapeError(path, `a list filter takes exactly one of ${listOps.join(', ')} (as in Prisma); combine several with AND`)
     }
+    const [op, value] = entries[0]!
     const column = quoteIdent(field.column)
-    const parts: Condition[] = []
-    for (const [op, value] of entries) {
-      const opPath = `${path}.${op}`
-      switch (op) {
-        case 'equals':
-          parts.push(value === null ? leaf(`${column} IS NULL`) : leaf(`${column} = `, this.listParam(field, value, opPath)))
-          break
-        case 'has': // `@>`, not `= ANY`: they differ on lists holding NULLs, and Prisma uses `@>`
-          parts.push(leaf(`${column} @> `, param(formatArray([value === null ? null : this.text(field, value, opPath)]), field.pgType, true)))
-          break
-        case 'hasEvery':
-        case 'hasSome':
-          parts.push(leaf(`${column} ${op === 'hasEvery' ? '@>' : '&&'} `, this.listParam(field, value, opPath)))
-          break
-        case 'isEmpty':
-          if (typeof value !== 'boolean') throw new ShapeError(opPath, `expected a boolean, got ${describe(value)}`)
-          parts.push(leaf(`${column} ${value ? '=' : '<>'} '{}'`))
-          break
-        default:
-          throw unsupported(field, op, opPath)
-      }
+    const opPath = `${path}.${op}`
+    switch (op) {
+      case 'equals':
+        return [value === null ? leaf(`${column} IS NULL`) : leaf(`${column} = `, this.listParam(field, value, opPath))]
+      case 'has': // `@>`, not `= ANY`: they differ on lists holding NULLs, and Prisma uses `@>`
+        return [leaf(`${column} @> `, param(formatArray([value === null ? null : this.text(field, value, opPath)]), field.pgType, true))]
+      case 'hasEvery':
+        return [leaf(`${column} @> `, this.listParam(field, value, opPath))]
+      case 'hasSome':
+        return [leaf(`${column} && `, this.listParam(field, value, opPath))]
+      case 'isEmpty':
+        if (typeof value !== 'boolean') throw new ShapeError(opPath, `expected a boolean, got ${describe(value)}`)
+        return [leaf(`${column} ${value ? '=' : '<>'} '{}'`)]
+      default:
+        throw unsupported(field, op, opPath)
     }
-    return parts
   }
 
   private listParam(field: FieldMeta, value: unknown, path: string): Param {

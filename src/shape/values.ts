@@ -31,7 +31,8 @@ export function scalarToText(field: FieldMeta, value: unknown, path: string): st
 }
 
 type TextResult = string | undefined | { problem: string }
-const uuidPattern = /^\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$/i
+// What Postgres' uuid input takes: optional braces, hyphens optional between groups.
+const uuidPattern = /^\{?[0-9a-f]{8}-?(?:[0-9a-f]{4}-?){3}[0-9a-f]{12}\}?$/i
 const decimalPattern = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
 const intRanges: Record<string, [number, number]> = {
   int2: [-32768, 32767], int4: [-2147483648, 2147483647], oid: [0, 4294967295],
@@ -44,7 +45,7 @@ const scalarText: Record<string, (value: unknown, field: FieldMeta) => TextResul
     if (typeof value !== 'string') return undefined
     if (value.includes('\0')) return { problem: 'text cannot contain NUL (\\u0000) characters' }
     if (field.pgType !== 'uuid') return value
-    if (!uuidPattern.test(value) || value.replace(/[{}-]/g, '').length !== 32) return { problem: `"${value}" is not a uuid` }
+    if (!uuidPattern.test(value) || value.startsWith('{') !== value.endsWith('}')) return { problem: `"${value}" is not a uuid` }
     const hex = value.replace(/[{}-]/g, '').toLowerCase()
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
   },
@@ -116,10 +117,10 @@ function toDate(value: unknown): Date | undefined {
   if (typeof value !== 'string') return undefined
   const m = isoDateTime.exec(value)
   if (!m) return new Date(NaN)
-  const [, year, month, day, hours, minutes, seconds, fraction = '', zone] = m as unknown as string[]
-  const date = new Date(`${year}-${month}-${day}T${hours}:${minutes}:${seconds}${fraction.slice(0, 4)}${zone!.toUpperCase()}`)
+  const [, year, month, day, hours, minutes, seconds, fraction = '', zone = ''] = m
+  const date = new Date(`${year}-${month}-${day}T${hours}:${minutes}:${seconds}${fraction.slice(0, 4)}${zone.toUpperCase()}`)
   // Reject what Date would silently roll over (2024-02-30, 25:00:00).
-  const shifted = new Date(date.getTime() + zoneOffsetMs(zone!))
+  const shifted = new Date(date.getTime() + zoneOffsetMs(zone))
   const sameFields = shifted.getUTCFullYear() === Number(year) && shifted.getUTCMonth() + 1 === Number(month) &&
     shifted.getUTCDate() === Number(day) && shifted.getUTCHours() === Number(hours) &&
     shifted.getUTCMinutes() === Number(minutes) && shifted.getUTCSeconds() === Number(seconds)

@@ -255,6 +255,7 @@ describe('compileShape: bad input is a ShapeError naming the path and the proble
     shapeError(whereOf(all(), { strs: {} }), 'where.strs', /exactly one of/)
     shapeError(whereOf(all(), { strs: ['a'] }), 'where.strs', /expected a list filter/)
     shapeError(whereOf(todo(), { title: { not: { contains: 'a', mode: 'insensitive' } } }), 'where.title.not.mode', /next to not/)
+    shapeError(whereOf(todo(), { title: { not: { not: { mode: 'insensitive' } } } }), 'where.title.not.not.mode', /next to not/)
     shapeError(whereOf(todo(), { title: { equals: 'a', mode: 'INSENSITIVE' } }), 'where.title.mode', /'default' or 'insensitive'/)
     shapeError(whereOf(todo(), { id: { equals: id, mode: 'insensitive' } }), 'where.id.mode', /not supported on uuid/)
   })
