@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import pg from 'pg'
 import type { ShapeDefinition } from '../shape/definition.js'
 import type { FetchRequest, FetchResult, ShapeSource } from '../source/source.js'
-import { upToDate, type ChangeMessage, type Message } from '../source/messages.js'
+import { upToDate, type Message } from '../source/messages.js'
 import { compileWhere, FilterIndex, type CompiledWhere } from '../where/index.js'
 import { electricSchema, loadTable, publishTable, quoteIdent, type TableInfo } from './catalog.js'
 import { shapeMessages, type ShapeChange } from './changes.js'
@@ -311,37 +311,37 @@ export class EmbeddedEngine implements ShapeSource {
 
   /** Routes one committed transaction into the logs of the shapes it touches. */
   private apply(tx: Transaction): void {
-    const perLog = new Map<ShapeLog, { op: number; message: ChangeMessage }[]>()
+    const touched: ShapeLog[] = []
     const lsn = tx.lsn.toString()
     const txids = [tx.xid]
-    tx.changes.forEach((change, i) => {
+    const changes = tx.changes
+    for (let i = 0; i < changes.length; i++) {
+      const change = changes[i]!
       if (change.kind === 'truncate') {
         for (const relation of change.relations) this.rotate({ namespace: relation.namespace, table: relation.table }, 'truncate')
-        return
+        continue
       }
       const route = this.routes.get(`${change.relation.namespace}.${change.relation.table}`)
-      if (!route) return
+      if (!route) continue
       const old = change.kind === 'insert' ? undefined : change.old ?? undefined
       const record = change.kind === 'delete' ? undefined : change.record
       const inOld = old ? route.index.match(old) : undefined
       const inNew = record ? route.index.match(record) : undefined
       // An update without its old row (replica identity not FULL): every shape may have held the row.
-      const candidates = change.kind === 'update' && !old ? route.logs
+      const oldUnknown = change.kind === 'update' && !old
+      const candidates = oldUnknown ? route.logs
         : !inOld || inOld.size === 0 ? inNew! : !inNew || inNew.size === 0 ? inOld : new Set([...inOld, ...inNew])
       for (const log of candidates) {
-        const shapeChange: ShapeChange = {
-          old, record,
-          inOld: change.kind === 'update' && !old ? true : inOld?.has(log) ?? false,
-          inNew: inNew?.has(log) ?? false,
-        }
+        const shapeChange: ShapeChange = { old, record, inOld: oldUnknown || (inOld?.has(log) ?? false), inNew: inNew?.has(log) ?? false }
         const messages = shapeMessages(log, shapeChange, i * 2, txids, lsn)
         if (messages.length === 0) continue
-        let list = perLog.get(log)
-        if (!list) perLog.set(log, (list = []))
-        list.push(...messages)
+        if (log.txMessages.length === 0) touched.push(log)
+        log.txMessages.push(...messages)
       }
-    })
-    for (const [log, messages] of perLog) {
+    }
+    for (const log of touched) {
+      const messages = log.txMessages
+      log.txMessages = []
       if (log.rotated) continue
       if (log.pending) log.pending.push({ xid: tx.xid, apply: () => log.append(messages, tx.lsn) })
       else if (!log.seenBySnapshot(tx.xid)) log.append(messages, tx.lsn)

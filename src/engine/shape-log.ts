@@ -33,12 +33,15 @@ export class ShapeLog {
   private entries: LogEntry[] = []
   private waiters = new Set<() => void>()
   bounds: SnapshotBounds | undefined
+  private visibility: { xmin: bigint; xmax: bigint; xip: Set<bigint> } | undefined
   private pastSnapshot = false
   rotated: RotationReason | undefined
   /** Changes routed here while the snapshot runs, applied or dropped once its bounds are known. */
   pending: { xid: number; apply(): void }[] | undefined = []
   lastUsed = Date.now()
   activeReaders = 0
+  /** This shape's messages of the transaction being routed (a scratch list the router fills). */
+  txMessages: { op: number; message: ChangeMessage }[] = []
 
   constructor(
     readonly handle: string,
@@ -92,6 +95,7 @@ export class ShapeLog {
       chunk.push(new LogEntry({ tx: 0n, op: this.chunks.length }, { headers: { control: 'snapshot-end', ...bounds } }))
       this.chunks.push(chunk)
       this.bounds = bounds
+      this.visibility = { xmin: BigInt(bounds.xmin), xmax: BigInt(bounds.xmax), xip: new Set(bounds.xip_list.map(BigInt)) }
     })()
   }
 
@@ -109,14 +113,14 @@ export class ShapeLog {
    * snapshot (xid >= xmax): everything decoded after it committed after the snapshot too.
    */
   seenBySnapshot(xid: number): boolean {
-    if (!this.bounds || this.pastSnapshot) return false
-    const xmax = BigInt(this.bounds.xmax)
-    const full = widenXid(xid, xmax)
-    if (full >= xmax) {
+    const visibility = this.visibility
+    if (!visibility || this.pastSnapshot) return false
+    const full = widenXid(xid, visibility.xmax)
+    if (full >= visibility.xmax) {
       this.pastSnapshot = true
       return false
     }
-    return full < BigInt(this.bounds.xmin) || !this.bounds.xip_list.includes(full.toString())
+    return full < visibility.xmin || !visibility.xip.has(full)
   }
 
   /** Appends one transaction's messages for this shape; `last` marks its final one. */
@@ -199,6 +203,7 @@ export class ShapeLog {
   }
 
   private notify(): void {
+    if (this.waiters.size === 0) return
     for (const waiter of [...this.waiters]) waiter()
   }
 
