@@ -1,5 +1,5 @@
 // trpc-sync: real-time sync for Postgres-backed tRPC apps. Server-side public API.
-export { createSync, Sync, type SyncOptions, type EmbeddedSyncOptions, type PrismaRow } from './sync/sync.js'
+export { createSync, Sync, type SyncOptions, type EmbeddedSyncOptions, type PrismaRow, type SharedEvent } from './sync/sync.js'
 export { Shape } from './sync/shape.js'
 export { LiveShape, type LiveShapeListener } from './sync/live-shape.js'
 export type { SyncEvent, PositionedEvent } from './sync/events.js'
@@ -8,3 +8,4 @@ export { EmbeddedEngine, EngineError, type EngineOptions } from './engine/index.
 export type { ShapeSource, FetchRequest, FetchResult } from './source/source.js'
 export type { Message, ChangeMessage, ControlMessage } from './source/messages.js'
 export * from './writer/index.js'
+export * from './trpc/index.js'

@@ -13,6 +13,8 @@ import { LiveShape } from './live-shape.js'
 import { Shape } from './shape.js'
 import { writerMutation, type ResolverOptions, type WriterMutationOptions, type WriterMutationResolver } from '../writer/trpc.js'
 import type { Writer } from '../writer/writer.js'
+import { shapeSubscription, type ShapeBuilder, type ShapeSubscriptionResolver, type SubscriptionOptions } from '../trpc/subscription.js'
+import { whereSchema, type WhereField, type WhereOperator, type WhereSchema, type WhereSchemaOptions } from '../trpc/where.js'
 
 export interface EmbeddedSyncOptions {
   mode?: 'embedded'
@@ -91,6 +93,19 @@ export class Sync {
     const prisma = options.prisma ?? (this.options.prisma as WriterMutationOptions<C>['prisma'] | undefined)
     if (!prisma) throw new Error('sync.mutation needs a Prisma client: pass createSync({ prisma }) or mutation(build, { prisma })')
     return writerMutation<C>({ ...options, prisma })<C, I>(build)
+  }
+
+  /**
+   * A tRPC v11 subscription resolver serving the shape that `build({ ctx, input, signal })` returns:
+   * tracked events that resume exactly from `lastEventId` (see src/trpc/subscription.ts).
+   */
+  subscription<C, I, Row>(build: ShapeBuilder<C, I, Row>, options?: SubscriptionOptions): ShapeSubscriptionResolver<C, I, Row> {
+    return shapeSubscription(this, build, options)
+  }
+
+  /** A zod schema for the Prisma where inputs clients may send: only `fields` and `operators`. */
+  where<D extends object, F extends WhereField<D>, O extends WhereOperator = WhereOperator>(delegate: D, options: WhereSchemaOptions<F, O>): WhereSchema<D, F, O> {
+    return whereSchema(delegate, options)
   }
 
   /** A server-side materialized shape kept current (Phoenix.Sync's `Shape`). */

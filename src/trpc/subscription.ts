@@ -1,0 +1,142 @@
+// `sync.subscription(build)`: a tRPC v11 subscription resolver that serves a shape. `build` gets the
+// procedure's `{ ctx, input, signal }` and decides the shape (auth lives there: a TRPCError it throws
+// reaches the client before any data). Every event is `tracked()` with a signed position, so a client
+// that reconnects with `lastEventId` resumes exactly where it was.
+import { tracked, type TrackedEnvelope } from '@trpc/server'
+import type { WebSocket } from 'ws'
+import { isClientError } from '../source/source.js'
+import type { SyncEvent } from '../sync/events.js'
+import type { Shape } from '../sync/shape.js'
+import type { Sync } from '../sync/sync.js'
+import { EventIds, type EventKind, type EventPosition } from './event-id.js'
+import { socketOf, whenWritable, type FlowControl } from './socket.js'
+import { shareEncoding } from './transformer.js'
+
+export interface SubscriptionOptions extends FlowControl {
+  /**
+   * Key that signs event ids. Default: one random key per process, so ids from before a restart give
+   * must-refetch (as they would anyway with the embedded engine, whose handles change on restart).
+   */
+  secret?: string | Uint8Array
+}
+
+/** What the resolver reads from tRPC's options. */
+export interface SubscriptionResolverOptions<C, I> {
+  ctx: C
+  input: I
+  signal: AbortSignal | undefined
+}
+
+export type ShapeBuilder<C, I, Row> = (opts: SubscriptionResolverOptions<C, I>) => Shape<Row> | Promise<Shape<Row>>
+
+export type ShapeSubscriptionResolver<C, I, Row> =
+  (opts: SubscriptionResolverOptions<C, I>) => Promise<AsyncGenerator<TrackedEnvelope<SyncEvent<Row>>, void>>
+
+const defaultIds = new EventIds()
+
+export function shapeSubscription<C, I, Row>(
+  sync: Sync, build: ShapeBuilder<C, I, Row>, options: SubscriptionOptions = {},
+): ShapeSubscriptionResolver<C, I, Row> {
+  const ids = options.secret === undefined ? defaultIds : new EventIds(options.secret)
+  return async (opts) => {
+    // Built before the stream starts, so an auth error is the client's answer, with no data.
+    const shape = await build(opts)
+    return trackedEvents(sync, shape, {
+      ids, flow: options, signal: opts.signal, socket: socketOf(opts.ctx), lastEventId: await lastEventIdOf(opts),
+    })
+  }
+}
+
+/**
+ * tRPC passes `lastEventId` inside the input; a strict input schema may strip it, so it is read from the
+ * raw input too (tRPC hands resolvers `getRawInput`).
+ */
+async function lastEventIdOf(opts: SubscriptionResolverOptions<unknown, unknown>): Promise<string | undefined> {
+  const fromInput = (opts.input as { lastEventId?: unknown } | undefined)?.lastEventId
+  if (typeof fromInput === 'string') return fromInput
+  const getRawInput = (opts as { getRawInput?: () => Promise<unknown> }).getRawInput
+  const raw = (await getRawInput?.().catch(() => undefined)) as { lastEventId?: unknown } | undefined
+  return typeof raw?.lastEventId === 'string' && raw.lastEventId !== '' ? raw.lastEventId : undefined
+}
+
+interface StreamContext {
+  ids: EventIds
+  flow: FlowControl
+  signal: AbortSignal | undefined
+  socket: WebSocket | undefined
+  lastEventId: string | undefined
+}
+
+const mustRefetch: SyncEvent<never> = { type: 'must-refetch' }
+
+/** Rows of the initial snapshot share their chunk's offset: re-reading from it repeats them. */
+const isSnapshotOffset = (offset: string) => offset === '-1' || offset.startsWith('0_')
+
+async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context: StreamContext): AsyncGenerator<TrackedEnvelope<SyncEvent<Row>>, void> {
+  const { ids, signal, socket } = context
+  let resume = context.lastEventId === undefined ? undefined : ids.decode(context.lastEventId)
+  // Forged, malformed or signed with another key: start over, telling the client to drop what it has.
+  if (context.lastEventId !== undefined && !resume) yield tracked(ids.encode(restart('_')), mustRefetch)
+
+  for (;;) {
+    let yielded = false
+    // Snapshot rows of the resume position's chunk still to skip (the client has them).
+    let toSkip = resume?.kind === 'row' ? resume.skip : 0
+    // Rows delivered so far at the current (handle, snapshot offset).
+    let rowGroup = resume?.kind === 'row' ? `${resume.handle}:${resume.offset}` : ''
+    let rowCount = toSkip
+    // The last event delivered, to drop an up-to-date that repeats it (idle long-poll timeouts).
+    let last: EventPosition | undefined = resume
+    try {
+      for await (const { event, handle, offset } of sync.events(shape, { offset: resume?.offset, handle: resume?.handle, signal })) {
+        if (toSkip > 0) {
+          if (handle !== resume!.handle) {
+            // Resuming inside the first chunk (offset -1) found a different log: the client's rows are stale.
+            toSkip = 0
+            rowGroup = ''
+            yield tracked(ids.encode(restart(handle)), mustRefetch)
+          } else if (offset === resume!.offset && isChange(event)) {
+            toSkip--
+            continue
+          } else {
+            toSkip = 0
+          }
+        }
+        const kind = kindOf(event, offset)
+        let skip = 0
+        if (kind === 'row') {
+          const group = `${handle}:${offset}`
+          rowCount = group === rowGroup ? rowCount + 1 : 1
+          rowGroup = group
+          skip = rowCount
+        } else {
+          rowGroup = ''
+          if (kind === 'up-to-date' && last?.kind === 'up-to-date' && last.offset === offset && last.handle === handle) continue
+        }
+        const position: EventPosition = { kind, skip, offset, handle }
+        if (isChange(event)) shareEncoding(event)
+        if (socket) await whenWritable(socket, context.flow, signal)
+        if (signal?.aborted) return
+        last = position
+        yielded = true
+        yield tracked(ids.encode(position), event)
+      }
+      return
+    } catch (error) {
+      // The resume position no longer exists (e.g. an offset past the log after a restart): start over.
+      if (!resume || yielded || signal?.aborted || !isClientError(error)) throw error
+      resume = undefined
+      yield tracked(ids.encode(restart('_')), mustRefetch)
+    }
+  }
+}
+
+const restart = (handle: string): EventPosition => ({ kind: 'must-refetch', skip: 0, offset: '-1', handle })
+
+const isChange = <Row>(event: SyncEvent<Row>): event is Extract<SyncEvent<Row>, { key: string }> =>
+  event.type === 'insert' || event.type === 'update' || event.type === 'delete'
+
+function kindOf<Row>(event: SyncEvent<Row>, offset: string): EventKind {
+  if (isChange(event)) return isSnapshotOffset(offset) ? 'row' : 'change'
+  return event.type
+}

@@ -1,0 +1,73 @@
+// The data transformer for routers that serve shapes: superjson (Date, bigint, Uint8Array, Map...) with
+// Prisma's Decimal registered, and the serialized form of each shared change event cached, so an event
+// delivered to a thousand subscribers is serialized once. Use it in `initTRPC.create({ transformer })`;
+// the client side (`trpc-sync/client`) registers the same Decimal type.
+import { Decimal } from '@prisma/client/runtime/client'
+import SuperJSON from 'superjson'
+import type { SuperJSONResult } from 'superjson'
+
+/** Events whose serialized form may be cached: immutable objects shared by every reader of a log entry. */
+const shared = new WeakSet<object>()
+const plainCache = new WeakMap<object, SuperJSONResult>()
+const trackedCache = new WeakMap<object, { id: string; result: SuperJSONResult }>()
+/** Every cached result, with its JSON text once something asked for it. */
+const jsonCache = new WeakMap<SuperJSONResult, string | undefined>()
+
+/** Marks an event as shared and immutable, so its serialization can be reused. */
+export function shareEncoding(event: object): void {
+  shared.add(event)
+}
+
+/** The JSON text of a serialized result the transformer cached, or `undefined` for any other value. */
+export function cachedJson(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || !jsonCache.has(value as SuperJSONResult)) return undefined
+  let text = jsonCache.get(value as SuperJSONResult)
+  if (text === undefined) jsonCache.set(value as SuperJSONResult, (text = JSON.stringify(value)))
+  return text
+}
+
+/** Prisma's Decimal as superjson custom type `Decimal` (a decimal string on the wire). */
+export function registerDecimal(superjson: SuperJSON): void {
+  superjson.registerCustom<Decimal, string>({
+    isApplicable: (value): value is Decimal => Decimal.isDecimal(value),
+    serialize: (value) => value.toFixed(),
+    deserialize: (text) => new Decimal(text),
+  }, 'Decimal')
+}
+
+export interface SyncTransformer {
+  serialize(value: unknown): SuperJSONResult
+  deserialize(payload: unknown): unknown
+}
+
+/** A transformer over `superjson` (default: a new instance) with Decimal registered and shared events cached. */
+export function createSyncTransformer(superjson: SuperJSON = new SuperJSON()): SyncTransformer {
+  registerDecimal(superjson)
+  const remember = (result: SuperJSONResult) => {
+    jsonCache.set(result, undefined)
+    return result
+  }
+  return {
+    serialize(value) {
+      if (typeof value !== 'object' || value === null) return superjson.serialize(value)
+      if (shared.has(value)) {
+        let result = plainCache.get(value)
+        if (!result) plainCache.set(value, (result = remember(superjson.serialize(value))))
+        return result
+      }
+      // A tracked event as the WebSocket adapter wraps it: `{ id, data }`.
+      const { id, data } = value as { id?: unknown; data?: unknown }
+      if (typeof id === 'string' && typeof data === 'object' && data !== null && shared.has(data) && Object.keys(value).length === 2) {
+        const cached = trackedCache.get(data)
+        if (cached?.id === id) return cached.result
+        const result = remember(superjson.serialize(value))
+        trackedCache.set(data, { id, result })
+        return result
+      }
+      return superjson.serialize(value)
+    },
+    deserialize: (payload) => superjson.deserialize(payload as SuperJSONResult),
+  }
+}
+
+export const syncTransformer: SyncTransformer = createSyncTransformer()

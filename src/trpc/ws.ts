@@ -1,0 +1,119 @@
+// Serves a router over WebSockets with tRPC's `applyWSSHandler`: on an existing HTTP server (same port,
+// upgrades to `path`) or a port of its own; keep-alive pings; auth from `connectionParams` and cookies;
+// the sync encoder (cached event text); flow control per socket; a graceful close that tells clients to
+// reconnect (elsewhere, or here once the server is back) and resume from their last event.
+import type { IncomingMessage, Server as HttpServer } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { AnyRouter, inferRouterContext } from '@trpc/server'
+import { applyWSSHandler, type CreateWSSContextFnOptions, type WSSHandlerOptions } from '@trpc/server/adapters/ws'
+import { WebSocketServer } from 'ws'
+import { syncEncoder } from './encoder.js'
+import { withSocket } from './socket.js'
+
+export interface SyncContextOptions extends CreateWSSContextFnOptions {
+  /** What the client sent as `connectionParams` (e.g. a token), or null. */
+  connectionParams: Record<string, string | undefined> | null
+  /** Cookies of the upgrade request. */
+  cookies: Record<string, string>
+}
+
+export interface SyncWSServerOptions<TRouter extends AnyRouter> {
+  router: TRouter
+  /** Called once per connection; what it throws (e.g. UNAUTHORIZED) is sent to the client, which is disconnected. */
+  createContext?: (opts: SyncContextOptions) => inferRouterContext<TRouter> | Promise<inferRouterContext<TRouter>>
+  /** Serve upgrades to `path` on this HTTP server (other upgrades are left to other listeners). */
+  server?: HttpServer
+  /** Or listen on a port of its own. */
+  port?: number
+  host?: string
+  /** Default `/trpc`. */
+  path?: string
+  /** Ping a connection quiet for `pingMs` (default 30 s), drop it if no pong in `pongWaitMs` (5 s). `false` turns it off. */
+  keepAlive?: { pingMs?: number; pongWaitMs?: number } | false
+  /** Largest message a client may send, bytes. Default 1 MiB. */
+  maxPayload?: number
+  onError?: WSSHandlerOptions<TRouter>['onError']
+}
+
+export interface SyncWSServer {
+  wss: WebSocketServer
+  /** Tells every client to open a new connection and move its subscriptions there. */
+  broadcastReconnectNotification(): void
+  /**
+   * Stops accepting connections, tells clients to reconnect, and closes what is still open after
+   * `graceMs` (default 3 s) with code 1012 (service restart).
+   */
+  close(options?: { graceMs?: number }): Promise<void>
+}
+
+export function createSyncWSServer<TRouter extends AnyRouter>(options: SyncWSServerOptions<TRouter>): SyncWSServer {
+  const path = options.path ?? '/trpc'
+  const maxPayload = options.maxPayload ?? 1 << 20
+  const { server } = options
+  if (!server && options.port === undefined) throw new Error('createSyncWSServer: pass `server` (an HTTP server to share) or `port`')
+  const wss = server
+    ? new WebSocketServer({ noServer: true, maxPayload })
+    : new WebSocketServer({ port: options.port, host: options.host, path, maxPayload })
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (pathOf(req) !== path) return
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
+  }
+  server?.on('upgrade', onUpgrade)
+
+  const handler = applyWSSHandler<TRouter>({
+    wss,
+    router: options.router,
+    experimental_encoder: syncEncoder,
+    keepAlive: options.keepAlive === false ? { enabled: false } : { enabled: true, ...options.keepAlive },
+    onError: options.onError,
+    createContext: async (opts) => {
+      const ctx = await options.createContext?.({
+        ...opts, connectionParams: opts.info.connectionParams, cookies: parseCookies(opts.req.headers.cookie),
+      })
+      return withSocket(ctx as inferRouterContext<TRouter>, opts.res)
+    },
+  } as WSSHandlerOptions<TRouter>)
+
+  let closing: Promise<void> | undefined
+  return {
+    wss,
+    broadcastReconnectNotification: handler.broadcastReconnectNotification,
+    close({ graceMs = 3000 } = {}) {
+      return (closing ??= (async () => {
+        server?.off('upgrade', onUpgrade)
+        const stopped = new Promise<void>((resolve) => wss.close(() => resolve()))
+        handler.broadcastReconnectNotification()
+        const deadline = Date.now() + graceMs
+        while (wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+        for (const client of wss.clients) client.close(1012, 'server restarting')
+        setTimeout(() => { for (const client of wss.clients) client.terminate() }, 1000).unref()
+        await stopped
+      })())
+    },
+  }
+}
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/'
+  const end = url.indexOf('?')
+  return end === -1 ? url : url.slice(0, end)
+}
+
+/** `a=1; b=x%20y` → `{ a: '1', b: 'x y' }` (first value wins, undecodable values kept as sent). */
+export function parseCookies(header: string | undefined): Record<string, string> {
+  const cookies: Record<string, string> = Object.create(null)
+  for (const part of header?.split(';') ?? []) {
+    const eq = part.indexOf('=')
+    if (eq === -1) continue
+    const name = part.slice(0, eq).trim()
+    if (!name || Object.hasOwn(cookies, name)) continue
+    let value = part.slice(eq + 1).trim()
+    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1)
+    try {
+      cookies[name] = decodeURIComponent(value)
+    } catch {
+      cookies[name] = value
+    }
+  }
+  return cookies
+}
