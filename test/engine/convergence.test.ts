@@ -79,11 +79,7 @@ async function run(tx: { ops: fc.Arbitrary<unknown> extends never ? never : any[
 export async function expectConverged(engineUnderTest: EmbeddedEngine, database: TestDatabase, readers: { reader: LiveReader; def: ShapeDefinition }[]) {
   const lsn = await engineUnderTest.flush()
   for (const { reader, def } of readers) {
-    for (;;) {
-      await reader.nextUpToDate()
-      const last = reader.items.at(-1)!.message.headers as { global_last_seen_lsn?: string }
-      if (last.global_last_seen_lsn && BigInt(last.global_last_seen_lsn) >= lsn) break
-    }
+    await reader.reached(lsn)
     const expected = await database.sql(
       `SELECT id::text, grp::text, val::text, (CASE WHEN flag THEN 't' ELSE 'f' END) AS flag FROM conv ${def.where ? `WHERE ${def.where}` : ''} ORDER BY conv.id`,
       def.params,

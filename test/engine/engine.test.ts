@@ -18,14 +18,7 @@ afterAll(async () => {
 const changes = (reader: LiveReader) =>
   reader.items.map((i) => i.message).filter(isChangeMessage) as ChangeMessage[]
 
-async function settle(reader: LiveReader): Promise<void> {
-  const lsn = await engine.flush()
-  for (;;) {
-    await reader.nextUpToDate()
-    const last = reader.items.at(-1)!.message.headers as { global_last_seen_lsn?: string }
-    if (last.global_last_seen_lsn && BigInt(last.global_last_seen_lsn) >= lsn) return
-  }
-}
+const settle = async (reader: LiveReader): Promise<void> => reader.reached(await engine.flush())
 
 describe('embedded engine', () => {
   it('streams the snapshot, then live inserts, updates and deletes with txids', async () => {

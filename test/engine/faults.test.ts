@@ -47,11 +47,7 @@ async function workload(from: number, to: number): Promise<void> {
 async function converged(readers: { reader: LiveReader; def: ShapeDefinition }[]): Promise<void> {
   const lsn = await engine.flush()
   for (const { reader, def } of readers) {
-    for (;;) {
-      await reader.nextUpToDate()
-      const last = reader.items.at(-1)!.message.headers as { global_last_seen_lsn?: string }
-      if (last.global_last_seen_lsn && BigInt(last.global_last_seen_lsn) >= lsn) break
-    }
+    await reader.reached(lsn)
     const { rows } = await pool.query(
       `SELECT id::text, grp::text, n::text FROM items ${def.where ? `WHERE ${def.where}` : ''} ORDER BY items.id`, def.params,
     )

@@ -21,12 +21,7 @@ describe('retention', () => {
     const reader = new LiveReader(engine, shapeOf('projects'))
     await reader.nextUpToDate()
     for (let i = 0; i < 6; i++) await db.sql(`INSERT INTO projects (id, name, owner_id) VALUES (gen_random_uuid(), $1, 'u')`, [`p${i}`])
-    const lsn = await engine.flush()
-    for (;;) {
-      await reader.nextUpToDate()
-      const last = reader.items.at(-1)!.message.headers as { global_last_seen_lsn?: string }
-      if (last.global_last_seen_lsn && BigInt(last.global_last_seen_lsn) >= lsn) break
-    }
+    await reader.reached(await engine.flush())
     expect(reader.items.some((i) => (i.message.headers as { control?: string }).control === 'must-refetch')).toBe(true)
     expect([...reader.state.rows.values()].map((r) => r.name).sort()).toEqual(['p0', 'p1', 'p2', 'p3', 'p4', 'p5'])
     await reader.stop()

@@ -66,6 +66,15 @@ export class LiveReader {
     return new Promise((resolve) => this.waiters.push(resolve))
   }
 
+  /** Resolves once the reader has seen up-to-date at or past `lsn` (e.g. from `engine.flush()`). */
+  async reached(lsn: bigint): Promise<void> {
+    for (;;) {
+      await this.nextUpToDate()
+      const last = this.items.at(-1)!.message.headers as { global_last_seen_lsn?: string }
+      if (last.global_last_seen_lsn && BigInt(last.global_last_seen_lsn) >= lsn) return
+    }
+  }
+
   stop(): Promise<void> {
     this.controller.abort()
     return this.done
