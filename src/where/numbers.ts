@@ -88,13 +88,100 @@ export function formatFloat(x: number, single = false): string {
   return negative ? `-${out}` : out
 }
 
+/**
+ * The shortest decimal that reads back as x, as Postgres's Ryu does it: strictly inside the rounding
+ * interval. (JS's Number→string also accepts a decimal exactly on the interval's bound, which rounds back
+ * to x by ties-to-even; Postgres prints one more digit then.) Returns `d.ddde±x` (toExponential's form).
+ */
 function shortest(x: number, single: boolean): string {
-  if (!single) return x.toExponential()
+  const bounds = roundingBounds(x, single)
+  const first = single ? shortestSingleInclusive(x) : x.toExponential()
+  for (let digits = significantDigits(first); ; digits++) {
+    const candidate = digits === significantDigits(first) ? first : x.toExponential(digits - 1)
+    if (strictlyInside(candidate, bounds)) return candidate
+    const other = neighbour(candidate, x)
+    if (strictlyInside(other, bounds)) return other
+    if (digits >= 17) return x.toExponential(16)
+  }
+}
+
+function shortestSingleInclusive(x: number): string {
   for (let p = 1; p < 9; p++) {
     const candidate = x.toExponential(p - 1)
     if (Math.fround(Number(candidate)) === x) return candidate
   }
   return x.toExponential(8)
+}
+
+function significantDigits(exponential: string): number {
+  return exponential.split('e')[0]!.replace(/[-.]/g, '').length
+}
+
+/** The other decimal with as many digits next to x: one unit in the last place away, on x's other side. */
+function neighbour(candidate: string, x: number): string {
+  const [mantissa, exp] = candidate.split('e') as [string, string]
+  const negative = mantissa.startsWith('-')
+  const digits = mantissa.replace(/[-.]/g, '')
+  const n = BigInt(digits)
+  const c = Number(candidate)
+  const next = (c < x) !== negative ? n + 1n : n - 1n
+  let text = next.toString()
+  let e = Number(exp)
+  if (text.length > digits.length) e++ // 9.99 → 10.0
+  if (text.length < digits.length) {
+    e--
+    text = text.padEnd(digits.length, '9')
+  }
+  text = text.slice(0, digits.length)
+  return `${negative ? '-' : ''}${text[0]}${text.length > 1 ? '.' + text.slice(1) : ''}e${e >= 0 ? '+' : ''}${e}`
+}
+
+/** x's rounding interval, exactly: [numerator, power of two] pairs for the lower and upper bound of |x|. */
+function roundingBounds(x: number, single: boolean): [[bigint, number], [bigint, number]] {
+  const view = new DataView(new ArrayBuffer(8))
+  let mantissa: bigint
+  let exponent: number
+  let bits: number
+  let fraction: number
+  let bias: number
+  if (single) {
+    view.setFloat32(0, Math.abs(x))
+    const raw = view.getUint32(0)
+    bits = (raw >>> 23) & 0xff
+    mantissa = BigInt(raw & 0x7fffff)
+    fraction = 23
+    bias = 127
+  } else {
+    view.setFloat64(0, Math.abs(x))
+    const raw = view.getBigUint64(0)
+    bits = Number((raw >> 52n) & 0x7ffn)
+    mantissa = raw & ((1n << 52n) - 1n)
+    fraction = 52
+    bias = 1023
+  }
+  const powerOfTwo = mantissa === 0n && bits > 1
+  const m = bits === 0 ? mantissa : mantissa | (1n << BigInt(fraction))
+  exponent = (bits === 0 ? 1 : bits) - bias - fraction
+  const upper: [bigint, number] = [2n * m + 1n, exponent - 1]
+  const lower: [bigint, number] = powerOfTwo ? [4n * m - 1n, exponent - 2] : [2n * m - 1n, exponent - 1]
+  return [lower, upper]
+}
+
+/** Whether the decimal `d.ddde±x` lies strictly between the bounds (compared exactly). */
+function strictlyInside(decimal: string, [lower, upper]: [[bigint, number], [bigint, number]]): boolean {
+  const [mantissa, exp] = decimal.split('e') as [string, string]
+  const digits = mantissa.replace(/[-.]/g, '')
+  const k = Number(exp) - (digits.length - 1)
+  // decimal = num / den
+  const num = BigInt(digits) * (k > 0 ? 10n ** BigInt(k) : 1n)
+  const den = k < 0 ? 10n ** BigInt(-k) : 1n
+  const compare = ([n, e]: [bigint, number]) => {
+    // sign of decimal − n·2^e
+    const left = e < 0 ? num << BigInt(-e) : num
+    const right = e < 0 ? n * den : (n << BigInt(e)) * den
+    return left < right ? -1 : left > right ? 1 : 0
+  }
+  return compare(lower) > 0 && compare(upper) < 0
 }
 
 /** Postgres float comparison: NaN equals NaN and sorts above everything, -0 equals 0. */
