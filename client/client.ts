@@ -1,0 +1,37 @@
+// `createSyncClient<AppRouter>({ url, connectionParams })`: a tRPC client over one WebSocket (wsLink +
+// the sync transformer), which reconnects on its own and resubscribes each subscription from its last
+// tracked event. Works in browsers; Node 20 has no global WebSocket: pass `WebSocket` from `ws`.
+import { createTRPCClient, createWSClient, wsLink, type TRPCClient, type TRPCLink, type WebSocketClientOptions } from '@trpc/client'
+import type { AnyTRPCRouter } from '@trpc/server'
+import type SuperJSON from 'superjson'
+import { clientTransformer } from './transformer.js'
+
+export interface SyncClientOptions extends Omit<WebSocketClientOptions, 'url' | 'experimental_encoder'> {
+  /** `ws://host/trpc` (the server's `createSyncWSServer` path). */
+  url: string
+  /** Must match the server's transformer; default superjson with Prisma's Decimal. */
+  transformer?: SuperJSON
+}
+
+export type SyncClient<TRouter extends AnyTRPCRouter> = TRPCClient<TRouter> & {
+  /** Closes the WebSocket; subscriptions complete. */
+  $close(): Promise<void>
+  /** The underlying tRPC WebSocket client (connection state, reconnects). */
+  $ws: ReturnType<typeof createWSClient>
+}
+
+export function createSyncClient<TRouter extends AnyTRPCRouter>(options: SyncClientOptions): SyncClient<TRouter> {
+  const { transformer = clientTransformer, WebSocket = globalThis.WebSocket, ...rest } = options
+  if (!WebSocket) throw new Error('createSyncClient: no global WebSocket here (Node 20): pass { WebSocket } from the `ws` package')
+  const ws = createWSClient({ keepAlive: { enabled: true }, ...rest, WebSocket })
+  const link = wsLink({ client: ws, transformer } as Parameters<typeof wsLink>[0]) as TRPCLink<TRouter>
+  const trpc = createTRPCClient<TRouter>({ links: [link] })
+  const close = () => ws.close()
+  return new Proxy(trpc, {
+    get(target, key, receiver) {
+      if (key === '$close') return close
+      if (key === '$ws') return ws
+      return Reflect.get(target, key, receiver)
+    },
+  }) as SyncClient<TRouter>
+}

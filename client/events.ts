@@ -1,0 +1,22 @@
+// The events a shape subscription delivers, as the client receives them (the server's `SyncEvent`; the
+// two are kept identical by a type test). Rows hold the JS values findMany returns on the server
+// (Date, bigint, Decimal, Uint8Array), carried by superjson.
+
+export type SyncEvent<Row> =
+  | { type: 'insert'; key: string; row: Row; txids: number[] }
+  /** `changes`: the new values of the fields the update changed. */
+  | { type: 'update'; key: string; row: Row; changes: Partial<Row>; txids: number[] }
+  /** `row`: the row as it was before the delete. */
+  | { type: 'delete'; key: string; row: Row; txids: number[] }
+  | { type: 'up-to-date' }
+  | { type: 'must-refetch' }
+  /** End of the initial rows, with the snapshot's bounds (64-bit xids as decimal strings). */
+  | { type: 'snapshot-end'; xmin: string; xmax: string; xip: string[] }
+
+/** A tracked event: `id` is the position tRPC sends back as `lastEventId` when it resubscribes. */
+export interface TrackedEvent<Row> {
+  id: string
+  data: SyncEvent<Row>
+}
+
+export type ChangeEvent<Row> = Extract<SyncEvent<Row>, { key: string }>

@@ -1,0 +1,197 @@
+// `liveShape(trpc.todos.sync, input)`: the rows of a shape subscription, kept current. Changes are
+// applied a batch at a time, at each up-to-date, so `rows` and listeners only ever see states the
+// database had (a transaction's changes arrive before the up-to-date that follows them). Reconnects
+// are the tRPC client's: it resubscribes from the last tracked event, so nothing is missed or repeated;
+// a must-refetch replaces the rows with the next snapshot.
+import type { ChangeEvent, SyncEvent, TrackedEvent } from './events.js'
+import { visibleInSnapshot, type SnapshotBounds } from './txid.js'
+
+/** A subscription procedure of the client proxy, such as `trpc.todos.sync`. */
+export interface ShapeProcedure<TInput, Row> {
+  subscribe(input: TInput, opts: { signal?: AbortSignal }): AsyncIterable<TrackedEvent<Row>>
+}
+
+export type LiveShapeListener<Row> = (rows: ReadonlyMap<string, Row>, changes: ChangeEvent<Row>[]) => void
+
+export interface LiveShapeOptions {
+  /** How many recent txids to remember for `awaitTxId` (default 10,000). */
+  txidMemory?: number
+}
+
+export class TxidTimeoutError extends Error {
+  constructor(readonly txid: number, timeoutMs: number) {
+    super(`txid ${txid} not seen in this shape within ${timeoutMs} ms`)
+    this.name = 'TxidTimeoutError'
+  }
+}
+
+interface TxidWaiter {
+  txid: number
+  resolve(): void
+  reject(error: unknown): void
+  timer: ReturnType<typeof setTimeout> | undefined
+}
+
+export class LiveShape<Row> {
+  private readonly state = new Map<string, Row>()
+  private readonly listeners = new Set<LiveShapeListener<Row>>()
+  private readonly controller = new AbortController()
+  /** Events since the last up-to-date, applied together at the next one. */
+  private batch: ChangeEvent<Row>[] = []
+  private resetAtNextUpToDate = false
+  private pendingBounds: SnapshotBounds | undefined
+  private bounds: SnapshotBounds | undefined
+  /** Recent txids applied, oldest first (a Set keeps insertion order). */
+  private readonly seen = new Set<number>()
+  private readonly waiters = new Set<TxidWaiter>()
+  private readonly txidMemory: number
+  private upToDate = false
+  private failure: unknown
+  private lastId: string | undefined
+  /** Resolves at the first up-to-date: `rows` then equal the shape's query. Rejects if the subscription fails first. */
+  readonly ready: Promise<void>
+  /** Settles when the subscription ends: closed, stopped by the server, or failed (rejects). */
+  readonly done: Promise<void>
+
+  constructor(events: (signal: AbortSignal) => AsyncIterable<TrackedEvent<Row>>, options: LiveShapeOptions = {}) {
+    this.txidMemory = options.txidMemory ?? 10_000
+    let resolveReady!: () => void
+    let rejectReady!: (error: unknown) => void
+    this.ready = new Promise((resolve, reject) => { resolveReady = resolve; rejectReady = reject })
+    this.ready.catch(() => {})
+    this.done = (async () => {
+      try {
+        for await (const { id, data } of events(this.controller.signal)) {
+          this.lastId = id
+          if (this.apply(data)) resolveReady()
+        }
+        if (!this.upToDate) rejectReady(new Error('the subscription ended before its first up-to-date'))
+      } catch (error) {
+        if (this.controller.signal.aborted) return
+        this.failure = error
+        rejectReady(error)
+        for (const waiter of this.waiters) this.settle(waiter, error)
+        throw error
+      }
+    })()
+    this.done.catch(() => {})
+  }
+
+  /** Current rows by key (Electric's `"schema"."table"/"pk"` keys). */
+  get rows(): ReadonlyMap<string, Row> {
+    return this.state
+  }
+
+  toArray(): Row[] {
+    return [...this.state.values()]
+  }
+
+  /** Whether the rows are current as of the last up-to-date (false before the first one and after a must-refetch). */
+  get isUpToDate(): boolean {
+    return this.upToDate
+  }
+
+  /** The error that ended the subscription, if one did. */
+  get error(): unknown {
+    return this.failure
+  }
+
+  /** Id of the last event received (what the client resumes from). */
+  get lastEventId(): string | undefined {
+    return this.lastId
+  }
+
+  /** Called after each batch of changes that ends in up-to-date; returns an unsubscribe function. */
+  subscribe(listener: LiveShapeListener<Row>): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /**
+   * Resolves once `txid` (from a mutation's `{ txid }`) is reflected in `rows`: a change with it was
+   * applied, or the current snapshot already contains it. Rejects with TxidTimeoutError after
+   * `timeout` ms (default 10 s) — e.g. when the transaction touched no row of this shape.
+   */
+  awaitTxId(txid: number, { timeout = 10_000 }: { timeout?: number } = {}): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure)
+    if (this.upToDate && this.hasApplied(txid)) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const waiter: TxidWaiter = { txid, resolve, reject, timer: undefined }
+      if (timeout !== Infinity) waiter.timer = setTimeout(() => this.settle(waiter, new TxidTimeoutError(txid, timeout)), timeout)
+      this.waiters.add(waiter)
+    })
+  }
+
+  /** Stops the subscription; pending `awaitTxId` calls reject. */
+  close(): void {
+    if (this.controller.signal.aborted) return
+    this.controller.abort()
+    this.listeners.clear()
+    for (const waiter of this.waiters) this.settle(waiter, new Error('live shape closed'))
+  }
+
+  /** Applies one event; true when it completed a batch (up-to-date). */
+  private apply(event: SyncEvent<Row>): boolean {
+    switch (event.type) {
+      case 'insert':
+      case 'update':
+      case 'delete':
+        this.batch.push(event)
+        return false
+      case 'must-refetch':
+        this.batch = []
+        this.pendingBounds = undefined
+        this.resetAtNextUpToDate = true
+        this.upToDate = false
+        return false
+      case 'snapshot-end':
+        this.pendingBounds = { xmin: event.xmin, xmax: event.xmax, xip: event.xip }
+        return false
+      case 'up-to-date':
+        this.commit()
+        return true
+    }
+  }
+
+  private commit(): void {
+    if (this.resetAtNextUpToDate) this.state.clear()
+    this.resetAtNextUpToDate = false
+    if (this.pendingBounds) this.bounds = this.pendingBounds
+    this.pendingBounds = undefined
+    const changes = this.batch
+    this.batch = []
+    for (const change of changes) {
+      if (change.type === 'delete') this.state.delete(change.key)
+      else this.state.set(change.key, change.row)
+      for (const txid of change.txids) this.remember(txid)
+    }
+    this.upToDate = true
+    for (const waiter of this.waiters) if (this.hasApplied(waiter.txid)) this.settle(waiter)
+    for (const listener of this.listeners) listener(this.state, changes)
+  }
+
+  private hasApplied(txid: number): boolean {
+    return this.seen.has(txid) || (this.bounds !== undefined && visibleInSnapshot(txid, this.bounds))
+  }
+
+  private remember(txid: number): void {
+    this.seen.delete(txid)
+    this.seen.add(txid)
+    if (this.seen.size > this.txidMemory) this.seen.delete(this.seen.values().next().value!)
+  }
+
+  private settle(waiter: TxidWaiter, error?: unknown): void {
+    if (!this.waiters.delete(waiter)) return
+    clearTimeout(waiter.timer)
+    if (error === undefined) waiter.resolve()
+    else waiter.reject(error)
+  }
+}
+
+/**
+ * The live rows of a shape subscription procedure: `liveShape(trpc.todos.sync, { where })`.
+ * Row types come from the procedure (the Prisma model, narrowed by the server's `select`).
+ */
+export function liveShape<TInput, Row>(procedure: ShapeProcedure<TInput, Row>, input: TInput, options?: LiveShapeOptions): LiveShape<Row> {
+  return new LiveShape<Row>((signal) => procedure.subscribe(input, { signal }), options)
+}
