@@ -19,11 +19,11 @@ const SEED = process.env.FC_SEED === undefined ? undefined : Number(process.env.
 
 type Ty =
   | 'int2' | 'int4' | 'int8' | 'numeric' | 'float4' | 'float8' | 'text' | 'varchar' | 'bpchar' | 'bool' | 'uuid'
-  | 'date' | 'time' | 'timestamp' | 'timestamptz' | 'mood' | 'int4[]' | 'text[]'
+  | 'date' | 'time' | 'timestamp' | 'timestamptz' | 'bytea' | 'mood' | 'int4[]' | 'text[]'
 
 const TYPES: readonly Ty[] = [
   'int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'text', 'varchar', 'bpchar', 'bool', 'uuid',
-  'date', 'time', 'timestamp', 'timestamptz', 'mood', 'int4[]', 'text[]',
+  'date', 'time', 'timestamp', 'timestamptz', 'bytea', 'mood', 'int4[]', 'text[]',
 ]
 const MOODS = ['sad', 'ok', 'happy']
 const column = (t: Ty) => `c_${t.replace('[]', 's')}`
@@ -91,6 +91,10 @@ const VALUES: Record<Ty, fc.Arbitrary<string>> = {
   time: timeText,
   timestamp: timestampText(false),
   timestamptz: timestampText(true),
+  bytea: fc.oneof(
+    fc.uint8Array({ maxLength: 4 }).map((b) => `\\x${[...b].map((x) => x.toString(16).padStart(2, '0')).join('')}`),
+    fc.string({ unit: pick('a', 'b', 'é', '\\\\', '\\001'), maxLength: 3 }),
+  ),
   mood: pick(...MOODS),
   'int4[]': arrayText(int(-5, 5).map(String), false),
   'text[]': arrayText(textValue, true),
