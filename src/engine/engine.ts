@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto'
 import pg from 'pg'
 import type { ShapeDefinition } from '../shape/definition.js'
-import type { FetchRequest, FetchResult, ShapeSource } from '../source/source.js'
+import type { FetchRequest, FetchResult, ShapeSource, SubsetRequest, SubsetResult } from '../source/source.js'
 import { upToDate, type Message } from '../source/messages.js'
 import { compileWhere, FilterIndex, type CompiledWhere } from '../where/index.js'
 import { electricSchema, loadTable, publishTable, quoteIdent, type TableInfo } from './catalog.js'
@@ -15,6 +15,7 @@ import { ReplicationStream } from './replication.js'
 import { ShapeLog, type RotationReason } from './shape-log.js'
 import { displaySettings, takeSnapshot } from './snapshot.js'
 import { preflight } from './preflight.js'
+import { querySubset } from './subset.js'
 import type { RelationInfo, TextRow, Transaction } from './transaction.js'
 
 export interface EngineOptions {
@@ -181,6 +182,21 @@ export class EmbeddedEngine implements ShapeSource {
       encoded.push(JSON.stringify(control))
     }
     return { status: 'ok', handle: log.handle, offset, messages, encoded, upToDate: isUpToDate, schema }
+  }
+
+  /** A subset snapshot (Electric's `subset__*`): the shape's rows matching the request, with the snapshot's bounds. */
+  async subset(definition: ShapeDefinition, request: SubsetRequest): Promise<SubsetResult> {
+    const log = await this.shapeLog({ ...definition, changesOnly: request.changesOnly ?? false })
+    if (request.handle !== undefined && request.handle !== log.handle) return { status: 'must-refetch', handle: log.handle }
+    const offset = formatOffset(log.latestOffset)
+    const { metadata, messages } = await querySubset(this.pool, log, request)
+    return { status: 'ok', handle: log.handle, offset, metadata, messages, schema: electricSchema(log.table, log.columns) }
+  }
+
+  /** The handle of a definition's current log, if it has one; never creates a log. */
+  async existingHandle(definition: ShapeDefinition & { changesOnly?: boolean }): Promise<string | undefined> {
+    const log = await this.shapes.get(canonicalKey(definition))?.catch(() => undefined)
+    return log && !log.rotated ? log.handle : undefined
   }
 
   /** The current log of a definition, created (and snapshotted) on first use. */

@@ -13,6 +13,8 @@ export interface ChangeHeaders {
   last?: boolean
   key_change_to?: string
   key_change_from?: string
+  /** Rows of a subset snapshot: the `snapshot_mark` of its metadata. */
+  snapshot_mark?: number
 }
 
 export interface ChangeMessage {

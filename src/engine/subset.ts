@@ -1,0 +1,143 @@
+// Subset snapshots (Electric's `subset__*`): the shape's rows that also match a client's condition, in a
+// client's order and page, read in one REPEATABLE READ transaction whose pg_current_snapshot() and WAL
+// position come back as metadata. The client's SQL is validated by the where compiler (the real
+// Postgres parser, only supported constructs, only the table's columns) before it reaches Postgres.
+import { randomInt } from 'node:crypto'
+import { scanSync, type ScanToken } from 'libpg-query'
+import type pg from 'pg'
+import type { ChangeMessage } from '../source/messages.js'
+import type { SubsetMetadata, SubsetRequest } from '../source/source.js'
+import { compileWhere, WhereError } from '../where/index.js'
+import { qualified, quoteIdent } from './catalog.js'
+import { EngineError } from './errors.js'
+import { lsnToBigInt } from './lsn.js'
+import type { ShapeLog } from './shape-log.js'
+import { displaySettings } from './snapshot.js'
+
+export async function querySubset(
+  pool: pg.Pool, log: ShapeLog, request: SubsetRequest,
+): Promise<{ metadata: SubsetMetadata; messages: ChangeMessage[] }> {
+  const { table, definition } = log
+  const types = new Map(table.columns.map((c) => [c.name, { type: c.type, dims: c.dims, isEnum: c.isEnum }]))
+  const params = request.params ?? []
+  const shift = definition.params?.length ?? 0
+  const conditions: string[] = []
+  if (definition.where) conditions.push(`(${definition.where})`)
+  if (request.where !== undefined) {
+    check('subset.where', () => compileWhere(request.where!, types, params))
+    // Newlines: a trailing `--` comment in the client's text cannot swallow the closing parenthesis.
+    conditions.push(`(\n${renumber(request.where, shift)}\n)`)
+  }
+  const orderBy = request.orderBy === undefined ? undefined : orderByItems(request.orderBy).map(({ expr, suffix }) => {
+    check('subset.order_by', () => compileWhere(`(${expr}) IS NULL`, types, params))
+    return `(\n${renumber(expr, shift)}\n)${suffix}`
+  })
+  const columns = [...new Set([...log.columns, ...table.primaryKey])]
+  const select = columns.map((c) => {
+    const column = table.byName.get(c)!
+    return column.type === 'bpchar' && column.dims === 0 ? `concat(${quoteIdent(c)})` : `${quoteIdent(c)}::text`
+  })
+  const sql = `SELECT ${select.join(', ')} FROM ${qualified(table.namespace, table.table)}` +
+    (conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '') +
+    (orderBy ? ` ORDER BY ${orderBy.join(', ')}` : '') +
+    (request.limit !== undefined ? ` LIMIT ${request.limit}` : '') +
+    (request.offset !== undefined ? ` OFFSET ${request.offset}` : '')
+
+  const client = await pool.connect()
+  let failed = false
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+    for (const [name, value] of Object.entries(displaySettings)) await client.query(`SELECT set_config($1, $2, true)`, [name, value])
+    const { rows } = await client.query<{ snapshot: string; lsn: string }>(
+      `SELECT pg_current_snapshot()::text AS snapshot, pg_current_wal_lsn()::text AS lsn`,
+    )
+    const [xmin, xmax, xip] = rows[0]!.snapshot.split(':') as [string, string, string]
+    const mark = randomInt(0, 2 ** 31 - 1)
+    const metadata: SubsetMetadata = {
+      xmin, xmax, xip_list: xip ? xip.split(',') : [], snapshot_mark: mark, database_lsn: lsnToBigInt(rows[0]!.lsn).toString(),
+    }
+    const result = await client.query<(string | null)[]>({ text: sql, values: [...(definition.params ?? []), ...params], rowMode: 'array' })
+    await client.query('COMMIT')
+    const messages = result.rows.map((values): ChangeMessage => {
+      const row: Record<string, string | null> = {}
+      columns.forEach((c, i) => { row[c] = values[i] ?? null })
+      return { key: log.keyOf(row), value: log.project(row), headers: { operation: 'insert', relation: log.relation, snapshot_mark: mark } }
+    })
+    return { metadata, messages }
+  } catch (error) {
+    failed = true
+    await client.query('ROLLBACK').catch(() => {})
+    const code = (error as { code?: string }).code
+    // Postgres rejecting the client's values (a bad enum label, an out-of-range number) is the client's error.
+    if (code && /^(22|42)/.test(code)) throw new EngineError('subset.where', (error as Error).message)
+    throw error
+  } finally {
+    client.release(failed)
+  }
+}
+
+function check(field: string, compile: () => unknown): void {
+  try {
+    compile()
+  } catch (error) {
+    if (error instanceof WhereError) throw new EngineError(field, error.message)
+    throw error
+  }
+}
+
+/** `$k` → `$(k + shift)`: the client's placeholders follow the shape's own. Tokens, so literals are untouched. */
+function renumber(sql: string, shift: number): string {
+  if (shift === 0) return sql
+  let out = ''
+  let at = 0
+  for (const token of scan(sql)) {
+    if (token.tokenName !== 'PARAM') continue
+    out += `${sql.slice(at, token.start)}$${Number(token.text.slice(1)) + shift}`
+    at = token.end
+  }
+  return out + sql.slice(at)
+}
+
+/**
+ * Splits an ORDER BY list into expressions and their `ASC|DESC [NULLS FIRST|LAST]` suffixes, at top-level
+ * commas. Each expression is then validated on its own; comments and `USING` are refused.
+ */
+function orderByItems(text: string): { expr: string; suffix: string }[] {
+  const tokens = scan(text)
+  const invalid = (reason: string) => new EngineError('subset.order_by', reason)
+  if (tokens.some((t) => t.tokenName === 'SQL_COMMENT' || t.tokenName === 'C_COMMENT')) throw invalid('comments are not allowed')
+  const items: ScanToken[][] = [[]]
+  let depth = 0
+  for (const token of tokens) {
+    if (token.text === '(' || token.text === '[') depth++
+    if (token.text === ')' || token.text === ']') depth--
+    if (depth < 0) throw invalid('unbalanced parentheses')
+    if (token.text === ',' && depth === 0) items.push([])
+    else items.at(-1)!.push(token)
+  }
+  if (depth !== 0) throw invalid('unbalanced parentheses')
+  return items.map((item) => {
+    const words = item.map((t) => t.text.toUpperCase())
+    let end = item.length
+    let suffix = ''
+    if (words[end - 2] === 'NULLS' && (words[end - 1] === 'FIRST' || words[end - 1] === 'LAST')) {
+      suffix = ` NULLS ${words[end - 1]}`
+      end -= 2
+    }
+    if (words[end - 1] === 'ASC' || words[end - 1] === 'DESC') {
+      suffix = ` ${words[end - 1]}${suffix}`
+      end -= 1
+    }
+    if (end === 0) throw invalid('expected an expression to order by')
+    if (words.slice(0, end).includes('USING')) throw invalid('USING is not supported')
+    return { expr: text.slice(item[0]!.start, item[end - 1]!.end), suffix }
+  })
+}
+
+function scan(sql: string): ScanToken[] {
+  try {
+    return scanSync(sql).tokens
+  } catch (error) {
+    throw new EngineError('subset', (error as Error).message)
+  }
+}
