@@ -1,6 +1,9 @@
 // createSync: the server-side entry point. Holds the source (embedded engine or external Electric),
 // builds shapes from Prisma models or keywords, and hands out readers.
+import type { IncomingMessage } from 'node:http'
 import type { Args, Result } from '@prisma/client/runtime/client'
+import { ElectricSource, type ElectricSourceOptions } from '../electric/index.js'
+import { fetchHandler, InterruptRegistry, nodeHandler, type FetchShapeHandler, type InterruptMatch, type NodeShapeHandler, type ShapeHandlerOptions, type ShapeResolver } from '../http/index.js'
 import { EmbeddedEngine, type EngineOptions } from '../engine/index.js'
 import { compileShape, type PrismaShapeOptions } from '../shape/compile.js'
 import { ShapeError } from '../shape/errors.js'
@@ -13,6 +16,7 @@ import { LiveShape } from './live-shape.js'
 import { Shape } from './shape.js'
 import { writerMutation, type ResolverOptions, type WriterMutationOptions, type WriterMutationResolver } from '../writer/trpc.js'
 import type { Writer } from '../writer/writer.js'
+import { LiveViews, type AttachViewsOptions, type LiveView, type LiveViewEndpoint, type LiveViewOptions } from '../live/index.js'
 import { shapeSubscription, type ShapeBuilder, type ShapeSubscriptionResolver, type SubscriptionOptions } from '../trpc/subscription.js'
 import { whereSchema, type WhereField, type WhereOperator, type WhereSchema, type WhereSchemaOptions } from '../trpc/where.js'
 
@@ -33,7 +37,13 @@ export interface SyncOptionsWithSource {
   source: ShapeSource | (() => Promise<ShapeSource>)
 }
 
-export type SyncOptions = EmbeddedSyncOptions | SyncOptionsWithSource
+/** http mode: shapes come from an external Electric (self-hosted or Electric Cloud). */
+export interface HttpSyncOptions extends ElectricSourceOptions {
+  mode: 'http'
+  prisma?: object
+}
+
+export type SyncOptions = EmbeddedSyncOptions | SyncOptionsWithSource | HttpSyncOptions
 
 type SelectArg<D> = NonNullable<Args<D, 'findMany'>>['select']
 /** The row type of a Prisma shape: the model, narrowed by `select`. */
@@ -42,6 +52,8 @@ export type PrismaRow<D, O> = O extends { select: infer S } ? (S extends object 
 export class Sync {
   private sourcePromise: Promise<ShapeSource> | undefined
   private closed = false
+  private liveViews: LiveViews | undefined
+  private readonly interrupts = new InterruptRegistry()
 
   constructor(private readonly options: SyncOptions) {}
 
@@ -108,21 +120,61 @@ export class Sync {
     return whereSchema(delegate, options)
   }
 
+  /**
+   * An Electric-protocol endpoint serving `shape`, or the shape `shape(req)` returns per request, as a
+   * Node handler `(req, res, next?)` for node:http, Express or Fastify (Phoenix.Sync's Router `sync` and
+   * Controller `sync_render`). Clients choose only offset, handle, live, cursor, live_sse and log; in http
+   * mode the request is proxied to Electric with the shape and the secret added.
+   */
+  handler<Req extends IncomingMessage = IncomingMessage>(shape: ShapeResolver<Req>, options: ShapeHandlerOptions = {}): NodeShapeHandler<Req> {
+    return nodeHandler(this.endpoint(options), shape)
+  }
+
+  /** `handler` as a fetch handler `(Request) => Promise<Response>`, for Next.js route handlers and Hono. */
+  fetchHandler(shape: ShapeResolver<Request>, options: ShapeHandlerOptions = {}): FetchShapeHandler {
+    return fetchHandler(this.endpoint(options), shape)
+  }
+
+  /**
+   * Ends the held live requests whose shape matches (a table name, a Prisma delegate, a shape, some
+   * definition fields, or a predicate). Each re-runs its shape function: the same shape keeps waiting,
+   * a different one answers 409 with the new shape's handle. Returns how many were interrupted.
+   */
+  interrupt(match: InterruptMatch): number {
+    return this.interrupts.interrupt(match)
+  }
+
   /** A server-side materialized shape kept current (Phoenix.Sync's `Shape`). */
   live<Row>(shape: Shape<Row>): LiveShape<Row> {
     return new LiveShape<Row>((signal) => this.stream(shape, { signal }))
   }
 
+  /** A server-rendered list of the shape's rows that the browser runtime keeps live (see src/live). */
+  view<Row>(shape: Shape<Row>, options: LiveViewOptions<Row>): LiveView<Row> {
+    return (this.liveViews ??= new LiveViews(this)).view(shape, options)
+  }
+
+  /** Serves live views' WebSockets (and the browser runtime) beside the app's HTTP server. */
+  attachViews(server: Parameters<LiveViews['attach']>[0], options?: AttachViewsOptions): LiveViewEndpoint {
+    return (this.liveViews ??= new LiveViews(this)).attach(server, options)
+  }
+
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    await this.liveViews?.close()
     const source = await this.sourcePromise?.catch(() => undefined)
     await source?.close()
+  }
+
+  private endpoint(options: ShapeHandlerOptions) {
+    return { source: () => this.source(), interrupts: this.interrupts, options }
   }
 
   private async startSource(): Promise<ShapeSource> {
     const options = this.options
     if (options.mode === 'custom') return typeof options.source === 'function' ? options.source() : options.source
+    if (options.mode === 'http') return new ElectricSource(options)
     const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL
     if (!databaseUrl) throw new Error('createSync: set databaseUrl (or DATABASE_URL) to a Postgres with wal_level=logical')
     return EmbeddedEngine.start({ ...options.engine, databaseUrl })

@@ -1,0 +1,2 @@
+export { ElectricSource, type ElectricSourceOptions } from './source.js'
+export { ElectricError, ElectricUnavailableError } from './errors.js'
