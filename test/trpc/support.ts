@@ -11,7 +11,7 @@ import { createSync, createSyncWSServer, parseCookies, type EngineOptions, type 
 import { EmbeddedEngine } from '../../src/engine/index.js'
 import { fullReplica } from '../../src/sync/sync.js'
 import type { Shape } from '../../src/sync/shape.js'
-import { createSyncClient, clientTransformer, type SyncClient } from '../../client/index.js'
+import { createSyncClient, clientTransformer, type SyncClient, type SyncEvent, type TrackedEvent } from '../../client/index.js'
 import { createTestDatabase, type TestDatabase } from '../support/db.js'
 import { appRouter, type AppContext, type AppRouter } from './app.js'
 import { TestEventSource } from './event-source.js'
@@ -127,4 +127,40 @@ export const byId = <T extends { id: string }>(rows: Iterable<T>) => [...rows].s
 export async function converges<T>(actual: () => T, expected: () => Promise<T>, what: string): Promise<void> {
   const { isDeepStrictEqual } = await import('node:util')
   await until(async () => isDeepStrictEqual(actual(), await expected()), what)
+}
+
+export interface Recording<Row = any> {
+  events: TrackedEvent<Row>[]
+  readonly error: any
+  readonly upToDates: number
+  /** The data of every event, in order. */
+  data(): SyncEvent<Row>[]
+  stop(): void
+}
+
+/** Records every event of a subscription (observer form); `onEvent` runs synchronously on each. */
+export function record<Row = any>(
+  procedure: { subscribe: (...args: any[]) => any }, input: unknown,
+  onEvent?: (event: TrackedEvent<Row>, count: number) => void,
+): Recording<Row> {
+  const events: TrackedEvent<Row>[] = []
+  let error: unknown
+  let upToDates = 0
+  const subscription = procedure.subscribe(input, {
+    onData(event: TrackedEvent<Row>) {
+      events.push(event)
+      if (event.data.type === 'up-to-date') upToDates++
+      onEvent?.(event, events.length)
+    },
+    onError(e: unknown) {
+      error = e
+    },
+  }) as { unsubscribe(): void }
+  return {
+    events,
+    get error() { return error },
+    get upToDates() { return upToDates },
+    data: () => events.map((e) => e.data),
+    stop: () => subscription.unsubscribe(),
+  }
 }
