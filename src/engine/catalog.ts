@@ -43,7 +43,7 @@ export async function loadTable(db: pg.ClientBase | pg.Pool, namespace: string, 
     `SELECT c.oid::int AS oid, c.relreplident::text AS relreplident, a.attname, a.attnotnull,
             a.atttypid::int AS atttypid, a.atttypmod, t.typname, t.typtype::text AS typtype,
             et.typname AS elemname, et.typtype::text AS elemtype,
-            (SELECT array_position(i.indkey::int2[], a.attnum) - 1 FROM pg_index i
+            (SELECT array_position(i.indkey::int2[], a.attnum) FROM pg_index i -- int2vector subscripts start at 0
               WHERE i.indrelid = c.oid AND i.indisprimary) AS pk_index
        FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace
