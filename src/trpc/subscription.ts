@@ -33,6 +33,7 @@ export type ShapeSubscriptionResolver<C, I, Row> =
   (opts: SubscriptionResolverOptions<C, I>) => Promise<AsyncGenerator<TrackedEnvelope<SyncEvent<Row>>, void>>
 
 const defaultIds = new EventIds()
+const OPEN = 1
 
 export function shapeSubscription<C, I, Row>(
   sync: Sync, build: ShapeBuilder<C, I, Row>, options: SubscriptionOptions = {},
@@ -115,7 +116,10 @@ async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context: Strea
         }
         const position: EventPosition = { kind, skip, offset, handle }
         if (isChange(event)) shareEncoding(event)
-        if (socket) await whenWritable(socket, context.flow, signal)
+        if (socket) {
+          await whenWritable(socket, context.flow, signal)
+          if (socket.readyState !== OPEN) return // closing: nothing more can be sent
+        }
         if (signal?.aborted) return
         last = position
         yielded = true

@@ -23,7 +23,7 @@ export interface TestApp {
   ws: SyncWSServer
   port: number
   /** A WebSocket client for `userId` (sent as connectionParams; `null`: anonymous). */
-  client(userId: string | null, options?: { cookie?: string }): SyncClient<AppRouter>
+  client(userId: string | null, options?: { cookie?: string; onClose?: (cause?: { code?: number }) => void }): SyncClient<AppRouter>
   /** An SSE (httpSubscriptionLink) client for `userId`. */
   sseClient(userId: string): ReturnType<typeof createTRPCClient<AppRouter>>
   /** Replaces the WebSocket server on the same HTTP server (a restart of the tRPC layer). */
@@ -65,7 +65,7 @@ export async function startApp(options: { subscription?: SubscriptionOptions; en
   return {
     db, sync, http, port,
     get ws() { return ws },
-    client(userId, { cookie } = {}) {
+    client(userId, { cookie, onClose } = {}) {
       const WS = cookie === undefined ? WebSocket : class extends WebSocket {
         constructor(url: string, protocols?: string | string[]) { super(url, protocols, { headers: { cookie } }) }
       }
@@ -74,6 +74,7 @@ export async function startApp(options: { subscription?: SubscriptionOptions; en
         WebSocket: WS as unknown as typeof globalThis.WebSocket,
         connectionParams: userId === null ? undefined : { userId },
         retryDelayMs: () => 50,
+        onClose,
       })
       clients.push(client)
       return client
