@@ -23,14 +23,25 @@ export async function querySubset(
   const shift = definition.params?.length ?? 0
   const conditions: string[] = []
   if (definition.where) conditions.push(`(${definition.where})`)
+  const validate = (field: string, sql: string) => {
+    // Each piece is compiled with just the parameters it uses, renumbered from $1.
+    const used = [...new Set(scan(sql).filter((t) => t.tokenName === 'PARAM').map((t) => Number(t.text.slice(1))))].sort((a, b) => a - b)
+    const local = rewriteParams(sql, (n) => used.indexOf(n) + 1)
+    try {
+      compileWhere(local, types, used.map((n) => params[n - 1]).filter((v): v is string => v !== undefined))
+    } catch (error) {
+      if (error instanceof WhereError) throw new EngineError(field, error.message)
+      throw error
+    }
+  }
   if (request.where !== undefined) {
-    check('subset.where', () => compileWhere(request.where!, types, params))
+    validate('subset.where', request.where)
     // Newlines: a trailing `--` comment in the client's text cannot swallow the closing parenthesis.
-    conditions.push(`(\n${renumber(request.where, shift)}\n)`)
+    conditions.push(`(\n${rewriteParams(request.where, (n) => n + shift)}\n)`)
   }
   const orderBy = request.orderBy === undefined ? undefined : orderByItems(request.orderBy).map(({ expr, suffix }) => {
-    check('subset.order_by', () => compileWhere(`(${expr}) IS NULL`, types, params))
-    return `(\n${renumber(expr, shift)}\n)${suffix}`
+    validate('subset.order_by', `(${expr}) IS NULL`)
+    return `(\n${rewriteParams(expr, (n) => n + shift)}\n)${suffix}`
   })
   const columns = [...new Set([...log.columns, ...table.primaryKey])]
   const select = columns.map((c) => {
@@ -76,23 +87,13 @@ export async function querySubset(
   }
 }
 
-function check(field: string, compile: () => unknown): void {
-  try {
-    compile()
-  } catch (error) {
-    if (error instanceof WhereError) throw new EngineError(field, error.message)
-    throw error
-  }
-}
-
-/** `$k` → `$(k + shift)`: the client's placeholders follow the shape's own. Tokens, so literals are untouched. */
-function renumber(sql: string, shift: number): string {
-  if (shift === 0) return sql
+/** Rewrites each `$n` placeholder to `$(to(n))`; tokens, so string literals and identifiers are untouched. */
+function rewriteParams(sql: string, to: (n: number) => number): string {
   let out = ''
   let at = 0
   for (const token of scan(sql)) {
     if (token.tokenName !== 'PARAM') continue
-    out += `${sql.slice(at, token.start)}$${Number(token.text.slice(1)) + shift}`
+    out += `${sql.slice(at, token.start)}$${to(Number(token.text.slice(1)))}`
     at = token.end
   }
   return out + sql.slice(at)

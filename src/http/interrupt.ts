@@ -2,7 +2,7 @@
 // `interrupt(match)` ends the matching ones, which re-run their shape function and either continue (same
 // shape) or answer 409 with the new shape's handle.
 import type { ShapeDefinition } from '../shape/definition.js'
-import { isModelDelegate, modelOf, type PrismaModelDelegate } from '../shape/model.js'
+import { isModelDelegate, modelOf } from '../shape/model.js'
 import { Shape } from '../sync/shape.js'
 
 /**
@@ -12,9 +12,10 @@ import { Shape } from '../sync/shape.js'
 export type InterruptMatch =
   | string
   | Shape<any>
-  | PrismaModelDelegate
   | Partial<Pick<ShapeDefinition, 'table' | 'namespace' | 'where' | 'params' | 'columns'>>
   | ((definition: ShapeDefinition) => boolean)
+  /** A Prisma model delegate such as `prisma.todo`. */
+  | object
 
 export class InterruptRegistry {
   private readonly held = new Map<symbol, { definition: ShapeDefinition; interrupt: () => void }>()

@@ -135,7 +135,9 @@ describe('shapes', () => {
     await insertTodos(1, 1)
     const client = new ClientShape<Todo>(`${app.url}/full`)
     const messages: unknown[] = []
-    client.stream.subscribe((batch) => messages.push(...batch))
+    client.stream.subscribe((batch) => {
+      messages.push(...batch)
+    })
     await client.until((r) => r.length === 1)
     await db.sql(`UPDATE todos SET title = 'changed' WHERE id = $1`, [uuid(1)])
     await client.until((r) => r[0]?.title === 'changed')

@@ -109,7 +109,7 @@ export class ClientShape<T extends Row<unknown> = Row> {
         this.errors.push(error)
       },
       ...options,
-    } as ShapeStreamOptions<T>)
+    } as ShapeStreamOptions<any>)
     this.shape = new ElectricShape(this.stream)
   }
 
