@@ -62,7 +62,10 @@ export function parseBool(text: string): boolean {
   return fail(`invalid input syntax for type boolean: "${text}"`)
 }
 
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
 export function parseUuid(text: string): string {
+  if (CANONICAL_UUID.test(text)) return text // the form Postgres sends
   let s = text
   if (s.startsWith('{')) {
     if (!s.endsWith('}')) fail(`invalid input syntax for type uuid: "${text}"`)
@@ -269,64 +272,127 @@ export function compareArrays(a: PgArray, b: PgArray, element: Codec): number {
   return 0
 }
 
-const ARRAY_SPACE = /[ \t\n\r\v\f]/
-
+/** array_isspace: blanks around unquoted elements are not part of them. */
 function isArraySpace(c: string | undefined): boolean {
-  return c !== undefined && ARRAY_SPACE.test(c)
+  return c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f'
 }
+
+/** A one-dimensional array without quoting or escapes, the common case. */
+const SIMPLE_ARRAY = /^\{[^{}"\\]*\}$/
 
 /** array_in for `,`-delimited arrays, with optional `[lb:ub]=` decoration. */
 export function parseArray(text: string, element: Codec): PgArray {
-  const bad = (): never => fail(`malformed array literal: "${text}"`)
-  let i = 0
-  const skip = () => {
-    while (isArraySpace(text[i])) i++
+  if (SIMPLE_ARRAY.test(text)) {
+    const simple = parseSimpleArray(text, element)
+    if (simple) return simple
   }
-  skip()
-  let explicit: { lbs: number[]; dims: number[] } | undefined
-  if (text[i] === '[') {
-    explicit = { lbs: [], dims: [] }
-    while (text[i] === '[') {
-      const m = /^\[\s*(-?\d+)\s*(?::\s*(-?\d+)\s*)?\]/.exec(text.slice(i)) ?? bad()
-      const lb = m[2] === undefined ? 1 : Number(m[1])
-      const ub = Number(m[2] ?? m[1])
-      if (ub < lb - 1) fail('upper bound cannot be less than lower bound')
-      explicit.lbs.push(lb)
-      explicit.dims.push(ub - lb + 1)
-      i += m[0].length
-    }
-    skip()
-    if (text[i] !== '=') bad()
-    i++
-    skip()
-  }
-  const items: (Value | null)[] = []
-  const dims: number[] = []
-  let leafDepth = -1
+  return new ArrayParser(text, element).parse()
+}
 
-  const element_ = (depth: number) => {
-    if (leafDepth === -1) leafDepth = depth
-    else if (leafDepth !== depth) bad()
+class ArrayParser {
+  private i = 0
+  private readonly items: (Value | null)[] = []
+  private readonly dims: number[] = []
+  private leafDepth = -1
+
+  constructor(
+    private readonly text: string,
+    private readonly element: Codec,
+  ) {}
+
+  parse(): PgArray {
+    const text = this.text
+    this.skip()
+    let explicit: { lbs: number[]; dims: number[] } | undefined
+    if (text[this.i] === '[') {
+      explicit = { lbs: [], dims: [] }
+      while (text[this.i] === '[') {
+        const m = /^\[\s*(-?\d+)\s*(?::\s*(-?\d+)\s*)?\]/.exec(text.slice(this.i)) ?? this.bad()
+        const lb = m[2] === undefined ? 1 : Number(m[1])
+        const ub = Number(m[2] ?? m[1])
+        if (ub < lb - 1) fail('upper bound cannot be less than lower bound')
+        explicit.lbs.push(lb)
+        explicit.dims.push(ub - lb + 1)
+        this.i += m[0].length
+      }
+      this.skip()
+      if (text[this.i] !== '=') this.bad()
+      this.i++
+      this.skip()
+    }
+    this.level(0)
+    this.skip()
+    const { items, dims } = this
+    if (this.i < text.length) this.bad()
+    if (items.length === 0) return EMPTY_ARRAY
+    if (dims.length !== this.leafDepth + 1 || dims.includes(0)) this.bad()
+    if (explicit) {
+      if (explicit.dims.length !== dims.length || explicit.dims.some((d, k) => d !== dims[k])) this.bad()
+      return { dims, lbs: explicit.lbs, items }
+    }
+    return { dims, lbs: dims.map(() => 1), items }
+  }
+
+  private bad(): never {
+    return fail(`malformed array literal: "${this.text}"`)
+  }
+
+  private skip(): void {
+    while (isArraySpace(this.text[this.i])) this.i++
+  }
+
+  private level(depth: number): void {
+    const text = this.text
+    if (text[this.i] !== '{') this.bad()
+    if (this.leafDepth !== -1 && depth > this.leafDepth) this.bad()
+    this.i++
+    this.skip()
+    let count = 0
+    if (text[this.i] === '}') {
+      this.i++
+    } else {
+      for (;;) {
+        if (text[this.i] === '{') this.level(depth + 1)
+        else this.item(depth)
+        count++
+        this.skip()
+        const c = text[this.i]
+        this.i++
+        if (c === ',') this.skip()
+        else if (c === '}') break
+        else this.bad()
+      }
+    }
+    if (this.dims[depth] === undefined) this.dims[depth] = count
+    else if (this.dims[depth] !== count) this.bad()
+  }
+
+  /** An element: quoted, or unquoted up to the next delimiter with blanks around it trimmed. */
+  private item(depth: number): void {
+    if (this.leafDepth === -1) this.leafDepth = depth
+    else if (this.leafDepth !== depth) this.bad()
+    const text = this.text
     let raw = ''
     let quoted = false
-    if (text[i] === '"') {
+    if (text[this.i] === '"') {
       quoted = true
-      i++
+      let i = this.i + 1
       while (i < text.length && text[i] !== '"') {
         if (text[i] === '\\') i++
-        if (i >= text.length) bad()
+        if (i >= text.length) this.bad()
         raw += text[i++]
       }
-      if (text[i] !== '"') bad()
-      i++
-      skip()
+      if (text[i] !== '"') this.bad()
+      this.i = i + 1
+      this.skip()
     } else {
       let significant = 0
+      let i = this.i
       while (i < text.length && text[i] !== ',' && text[i] !== '}') {
         const ch = text[i]!
-        if (ch === '{' || ch === '"') bad()
+        if (ch === '{' || ch === '"') this.bad()
         if (ch === '\\') {
-          if (++i >= text.length) bad()
+          if (++i >= text.length) this.bad()
           raw += text[i]
           quoted = true
           significant = raw.length
@@ -336,51 +402,25 @@ export function parseArray(text: string, element: Codec): PgArray {
         }
         i++
       }
+      this.i = i
       raw = raw.slice(0, significant)
-      if (raw === '' && !quoted) bad()
+      if (raw === '' && !quoted) this.bad()
     }
-    items.push(!quoted && raw.toUpperCase() === 'NULL' ? null : element.parse(raw))
+    this.items.push(!quoted && raw.length === 4 && raw.toUpperCase() === 'NULL' ? null : this.element.parse(raw))
   }
+}
 
-  const level = (depth: number) => {
-    if (text[i] !== '{') bad()
-    if (leafDepth !== -1 && depth > leafDepth) bad()
-    i++
-    skip()
-    let count = 0
-    if (text[i] === '}') {
-      i++
-    } else {
-      for (;;) {
-        if (text[i] === '{') level(depth + 1)
-        else element_(depth)
-        count++
-        skip()
-        if (text[i] === ',') {
-          i++
-          skip()
-        } else if (text[i] === '}') {
-          i++
-          break
-        } else {
-          bad()
-        }
-      }
-    }
-    if (dims[depth] === undefined) dims[depth] = count
-    else if (dims[depth] !== count) bad()
+function parseSimpleArray(text: string, element: Codec): PgArray | undefined {
+  if (text.length === 2) return EMPTY_ARRAY
+  const parts = text.slice(1, -1).split(',')
+  const items: (Value | null)[] = new Array(parts.length)
+  for (let i = 0; i < parts.length; i++) {
+    let part = parts[i]!
+    if (isArraySpace(part[0]) || isArraySpace(part[part.length - 1])) part = part.replace(/^[ \t\n\r\v\f]+|[ \t\n\r\v\f]+$/g, '')
+    if (part === '') return undefined // malformed: let the full parser report it
+    items[i] = part.length === 4 && part.toUpperCase() === 'NULL' ? null : element.parse(part)
   }
-
-  level(0)
-  skip()
-  if (i < text.length) bad()
-  if (items.length === 0) return EMPTY_ARRAY
-  if (dims.length !== leafDepth + 1 || dims.includes(0)) bad()
-  if (explicit) {
-    if (explicit.dims.length !== dims.length || explicit.dims.some((d, k) => d !== dims[k])) bad()
-    return { dims, lbs: explicit.lbs, items }
-  }
-  return { dims, lbs: dims.map(() => 1), items }
+  return { dims: [items.length], lbs: [1], items }
 }
 
 function quoteElement(s: string): string {

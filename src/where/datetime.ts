@@ -132,8 +132,30 @@ export function parseTime(text: string): PgTime {
   return timeOfDay(text, m[1], m[2], m[3], m[4])
 }
 
+/** What Postgres sends (DateStyle ISO, TimeZone UTC) for years 1000..9999: parsed without the general rules. */
+const CANONICAL_TIMESTAMP = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:\+00)?$/
+
+function canonicalTimestamp(text: string): bigint | undefined {
+  const m = CANONICAL_TIMESTAMP.exec(text)
+  if (!m) return undefined
+  const year = Number(m[1])
+  const month = Number(m[2])
+  const day = Number(m[3])
+  const hour = Number(m[4])
+  const minute = Number(m[5])
+  const second = Number(m[6])
+  if (year < 1000 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
+    return undefined
+  }
+  const seconds = (date2j(year, month, day) - POSTGRES_EPOCH_JDATE) * 86400 + hour * 3600 + minute * 60 + second
+  const micros = m[7] === undefined ? 0 : Number(m[7].padEnd(6, '0'))
+  return BigInt(seconds) * 1_000_000n + BigInt(micros)
+}
+
 /** timestamp (the zone, if any, is ignored, as Postgres does) or timestamptz (converted to UTC). */
 export function parseTimestamp(text: string, withZone: boolean): PgTimestamp {
+  const canonical = canonicalTimestamp(text)
+  if (canonical !== undefined) return canonical
   const m = TIMESTAMP_RE.exec(text)
   const typeName = withZone ? 'timestamp with time zone' : 'timestamp without time zone'
   if (!m) {

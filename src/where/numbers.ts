@@ -30,6 +30,7 @@ export function parseInt4(text: string): number {
 }
 
 export function parseInt8(text: string): bigint {
+  if (/^-?\d{1,18}$/.test(text)) return BigInt(text)
   const v = parseInteger(text, 'bigint')
   if (v < INT8_MIN || v > INT8_MAX) fail(`value "${text}" is out of range for type bigint`)
   return v
@@ -72,8 +73,8 @@ export function formatFloat(x: number, single = false): string {
   if (x === 0) return Object.is(x, -0) ? '-0' : '0'
   const [mantissa, expText] = shortest(x, single).split('e') as [string, string]
   const exp = Number(expText)
-  const negative = mantissa.startsWith('-')
-  const digits = mantissa.replace('-', '').replace('.', '')
+  const negative = x < 0
+  const digits = mantissa.replace('.', '')
   let out: string
   if (exp < -4 || exp >= (single ? 6 : 15)) {
     const e = Math.abs(exp)
@@ -88,21 +89,37 @@ export function formatFloat(x: number, single = false): string {
   return negative ? `-${out}` : out
 }
 
+/** A decimal digits × 10^(pointExp - digits.length + 1): `pointExp` is the power of ten of the first digit. */
+interface Decimal {
+  readonly digits: string
+  readonly pointExp: number
+}
+
 /**
  * The shortest decimal that reads back as x, as Postgres's Ryu does it: strictly inside the rounding
- * interval. (JS's Number→string also accepts a decimal exactly on the interval's bound, which rounds back
- * to x by ties-to-even; Postgres prints one more digit then.) Returns `d.ddde±x` (toExponential's form).
+ * interval (JS's shortest form may sit exactly on its bound; Postgres prints one more digit then), and the
+ * nearest such decimal, ties to even. Returns `d.ddde±x` (toExponential's form) for |x|.
  */
 function shortest(x: number, single: boolean): string {
   const bounds = roundingBounds(x, single)
+  const exact = exactDecimal(Math.abs(x))
+  // No decimal shorter than JS's shortest round-tripping one lies inside the (smaller) open interval.
   const first = single ? shortestSingleInclusive(x) : x.toExponential()
-  for (let digits = significantDigits(first); ; digits++) {
-    const candidate = digits === significantDigits(first) ? first : x.toExponential(digits - 1)
-    if (strictlyInside(candidate, bounds)) return candidate
-    const other = neighbour(candidate, x)
-    if (strictlyInside(other, bounds)) return other
-    if (digits >= 17) return x.toExponential(16)
+  let result = roundDigits(exact, 17)
+  for (let p = first.split('e')[0]!.replace(/[-.]/g, '').length; p < 17; p++) {
+    const nearest = roundDigits(exact, p)
+    if (strictlyInside(nearest, bounds)) {
+      result = nearest
+      break
+    }
+    const other = neighbour(nearest, exact)
+    if (strictlyInside(other, bounds)) {
+      result = other
+      break
+    }
   }
+  const digits = result.digits.replace(/(.)0+$/, '$1')
+  return `${digits[0]}${digits.length > 1 ? '.' + digits.slice(1) : ''}e${result.pointExp >= 0 ? '+' : ''}${result.pointExp}`
 }
 
 function shortestSingleInclusive(x: number): string {
@@ -113,70 +130,88 @@ function shortestSingleInclusive(x: number): string {
   return x.toExponential(8)
 }
 
-function significantDigits(exponential: string): number {
-  return exponential.split('e')[0]!.replace(/[-.]/g, '').length
+/** A finite, non-zero double exactly: m·2^e = m·5^-e·10^e. */
+function exactDecimal(x: number): Decimal {
+  const view = new DataView(new ArrayBuffer(8))
+  view.setFloat64(0, x)
+  const raw = view.getBigUint64(0)
+  const biased = Number((raw >> 52n) & 0x7ffn)
+  const fraction = raw & ((1n << 52n) - 1n)
+  const m = biased === 0 ? fraction : fraction | (1n << 52n)
+  const e = (biased === 0 ? 1 : biased) - 1075
+  const digits = (e >= 0 ? m << BigInt(e) : m * 5n ** BigInt(-e)).toString()
+  return { digits, pointExp: digits.length - 1 + Math.min(e, 0) }
 }
 
-/** The other decimal with as many digits next to x: one unit in the last place away, on x's other side. */
-function neighbour(candidate: string, x: number): string {
-  const [mantissa, exp] = candidate.split('e') as [string, string]
-  const negative = mantissa.startsWith('-')
-  const digits = mantissa.replace(/[-.]/g, '')
-  const n = BigInt(digits)
-  const c = Number(candidate)
-  const next = (c < x) !== negative ? n + 1n : n - 1n
-  let text = next.toString()
-  let e = Number(exp)
-  if (text.length > digits.length) e++ // 9.99 → 10.0
-  if (text.length < digits.length) {
-    e--
-    text = text.padEnd(digits.length, '9')
-  }
-  text = text.slice(0, digits.length)
-  return `${negative ? '-' : ''}${text[0]}${text.length > 1 ? '.' + text.slice(1) : ''}e${e >= 0 ? '+' : ''}${e}`
+/** The exact value rounded to p significant digits, half to even. */
+function roundDigits(exact: Decimal, p: number): Decimal {
+  const kept = exact.digits.slice(0, p).padEnd(p, '0')
+  const rest = exact.digits.slice(p)
+  if (rest === '' || rest[0]! < '5') return { digits: kept, pointExp: exact.pointExp }
+  const tie = rest[0] === '5' && !/[1-9]/.test(rest.slice(1))
+  if (tie && Number(kept[kept.length - 1]) % 2 === 0) return { digits: kept, pointExp: exact.pointExp }
+  return step({ digits: kept, pointExp: exact.pointExp }, 1n)
+}
+
+/** The p-digit decimal one unit in the last place above (+1) or below (-1). */
+function step(d: Decimal, by: 1n | -1n): Decimal {
+  const p = d.digits.length
+  const next = (BigInt(d.digits) + by).toString()
+  if (next.length > p) return { digits: next.slice(0, p), pointExp: d.pointExp + 1 } // 999 → 1000
+  if (next.length < p || next === '0') return { digits: '9'.repeat(p), pointExp: d.pointExp - 1 } // 100 → 99.9
+  return { digits: next, pointExp: d.pointExp }
+}
+
+/** The decimal with as many digits on the other side of the exact value. */
+function neighbour(candidate: Decimal, exact: Decimal): Decimal {
+  return step(candidate, compareDecimals(candidate, exact) < 0 ? 1n : -1n)
+}
+
+function compareDecimals(a: Decimal, b: Decimal): number {
+  if (a.pointExp !== b.pointExp) return a.pointExp < b.pointExp ? -1 : 1
+  const width = Math.max(a.digits.length, b.digits.length)
+  const x = a.digits.padEnd(width, '0')
+  const y = b.digits.padEnd(width, '0')
+  return x < y ? -1 : x > y ? 1 : 0
 }
 
 /** x's rounding interval, exactly: [numerator, power of two] pairs for the lower and upper bound of |x|. */
 function roundingBounds(x: number, single: boolean): [[bigint, number], [bigint, number]] {
   const view = new DataView(new ArrayBuffer(8))
-  let mantissa: bigint
-  let exponent: number
-  let bits: number
-  let fraction: number
+  let fraction: bigint
+  let biased: number
+  let width: number
   let bias: number
   if (single) {
     view.setFloat32(0, Math.abs(x))
     const raw = view.getUint32(0)
-    bits = (raw >>> 23) & 0xff
-    mantissa = BigInt(raw & 0x7fffff)
-    fraction = 23
+    biased = (raw >>> 23) & 0xff
+    fraction = BigInt(raw & 0x7fffff)
+    width = 23
     bias = 127
   } else {
     view.setFloat64(0, Math.abs(x))
     const raw = view.getBigUint64(0)
-    bits = Number((raw >> 52n) & 0x7ffn)
-    mantissa = raw & ((1n << 52n) - 1n)
-    fraction = 52
+    biased = Number((raw >> 52n) & 0x7ffn)
+    fraction = raw & ((1n << 52n) - 1n)
+    width = 52
     bias = 1023
   }
-  const powerOfTwo = mantissa === 0n && bits > 1
-  const m = bits === 0 ? mantissa : mantissa | (1n << BigInt(fraction))
-  exponent = (bits === 0 ? 1 : bits) - bias - fraction
-  const upper: [bigint, number] = [2n * m + 1n, exponent - 1]
-  const lower: [bigint, number] = powerOfTwo ? [4n * m - 1n, exponent - 2] : [2n * m - 1n, exponent - 1]
+  const m = biased === 0 ? fraction : fraction | (1n << BigInt(width))
+  const e = (biased === 0 ? 1 : biased) - bias - width
+  const upper: [bigint, number] = [2n * m + 1n, e - 1]
+  // At a power of two the gap below is half the gap above.
+  const lower: [bigint, number] = fraction === 0n && biased > 1 ? [4n * m - 1n, e - 2] : [2n * m - 1n, e - 1]
   return [lower, upper]
 }
 
-/** Whether the decimal `d.ddde±x` lies strictly between the bounds (compared exactly). */
-function strictlyInside(decimal: string, [lower, upper]: [[bigint, number], [bigint, number]]): boolean {
-  const [mantissa, exp] = decimal.split('e') as [string, string]
-  const digits = mantissa.replace(/[-.]/g, '')
-  const k = Number(exp) - (digits.length - 1)
-  // decimal = num / den
-  const num = BigInt(digits) * (k > 0 ? 10n ** BigInt(k) : 1n)
+/** Whether the decimal lies strictly between the bounds (compared exactly). */
+function strictlyInside(d: Decimal, [lower, upper]: [[bigint, number], [bigint, number]]): boolean {
+  const k = d.pointExp - (d.digits.length - 1)
+  const num = BigInt(d.digits) * (k > 0 ? 10n ** BigInt(k) : 1n)
   const den = k < 0 ? 10n ** BigInt(-k) : 1n
   const compare = ([n, e]: [bigint, number]) => {
-    // sign of decimal − n·2^e
+    // the sign of d − n·2^e
     const left = e < 0 ? num << BigInt(-e) : num
     const right = e < 0 ? n * den : (n << BigInt(e)) * den
     return left < right ? -1 : left > right ? 1 : 0

@@ -26,11 +26,17 @@ export function numeric(n: bigint, s: number): Numeric {
   return { n, s, sp: 0 }
 }
 
+const CANONICAL = /^-?\d{1,15}(?:\.\d{1,15})?$/
 const DECIMAL = /^([+-])?(?:(\d+(?:_\d+)*)(?:\.(\d+(?:_\d+)*)?)?|\.(\d+(?:_\d+)*))(?:[eE]([+-]?\d+))?$/
 const NON_DECIMAL = /^([+-])?0(?:[xX]([0-9a-fA-F]+(?:_[0-9a-fA-F]+)*)|[oO]([0-7]+(?:_[0-7]+)*)|[bB]([01]+(?:_[01]+)*))$/
 
 /** numeric_in: decimal, exponent, NaN/Infinity, 0x/0o/0b integers and `_` separators, surrounding blanks. */
 export function parseNumeric(text: string): Numeric {
+  const point = text.indexOf('.')
+  if (CANONICAL.test(text)) {
+    // the form Postgres sends: no exponent, no blanks
+    return point < 0 ? numeric(BigInt(text), 0) : numeric(BigInt(text.slice(0, point) + text.slice(point + 1)), text.length - point - 1)
+  }
   const t = text.trim()
   const m = DECIMAL.exec(t)
   if (m) {

@@ -189,7 +189,7 @@ function arithmeticOf(op: string, t: PgType): ((a: Value, b: Value) => Value) | 
         case '/': return (a, b) => {
           const x = a as number
           const y = b as number
-          if (y === 0) fail('division by zero')
+          if (y === 0 && !Number.isNaN(x)) fail('division by zero')
           const r = round(x / y)
           if ((r === Infinity || r === -Infinity) && Number.isFinite(x)) fail('value out of range: overflow')
           if (r === 0 && x !== 0 && Number.isFinite(y)) fail('value out of range: underflow')
@@ -324,7 +324,17 @@ function likeOperator(op: string, l: PgType, r: PgType): Operator {
   const left = l.kind === 'bpchar' ? l : TEXT
   const negate = op.startsWith('!')
   const insensitive = op.endsWith('*')
-  const test = insensitive ? (a: string, b: string) => like(lower(a), lower(b)) : like
+  // The pattern is usually the same on every row: lower-case it once.
+  let lastPattern: string | undefined
+  let lastLowered = ''
+  const lowerPattern = (p: string) => {
+    if (p !== lastPattern) {
+      lastLowered = lower(p)
+      lastPattern = p
+    }
+    return lastLowered
+  }
+  const test = insensitive ? (a: string, b: string) => like(lower(a), lowerPattern(b)) : like
   return {
     left, right: TEXT, result: BOOL, strict: true,
     apply: negate ? (a, b) => !test(a as string, b as string) : (a, b) => test(a as string, b as string),

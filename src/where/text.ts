@@ -78,22 +78,24 @@ export function like(text: string, pattern: string): boolean {
   return matchText(text, 0, pattern, 0) === TRUE
 }
 
+/** Code units of the character at i: 2 for a surrogate pair. `_` matches one character. */
 function charLength(s: string, i: number): number {
   const c = s.charCodeAt(i)
   return c >= 0xd800 && c < 0xdc00 && i + 1 < s.length ? 2 : 1
 }
 
-// A port of MatchText (src/backend/utils/adt/like_match.c), including where it raises an error.
-function matchText(t: string, ti: number, p: string, pi: number): number {
+// A port of MatchText (src/backend/utils/adt/like_match.c), including where it raises an error. Like
+// Postgres, which compares bytes, literals are compared one code unit at a time.
+function matchText(t: string, ti0: number, p: string, pi0: number): number {
+  let ti = ti0
+  let pi = pi0
   const tlen = t.length
   const plen = p.length
   while (ti < tlen && pi < plen) {
     const pc = p.charCodeAt(pi)
     if (pc === 0x5c /* \ */) {
-      pi++
-      if (pi >= plen) fail('LIKE pattern must not end with escape character')
-      const n = charLength(p, pi)
-      if (t.substr(ti, charLength(t, ti)) !== p.substr(pi, n)) return FALSE
+      if (++pi >= plen) fail('LIKE pattern must not end with escape character')
+      if (p.charCodeAt(pi) !== t.charCodeAt(ti)) return FALSE
     } else if (pc === 0x25 /* % */) {
       pi++
       while (pi < plen) {
@@ -106,15 +108,13 @@ function matchText(t: string, ti: number, p: string, pi: number): number {
         } else break
       }
       if (pi >= plen) return TRUE
-      let first: string | undefined
-      if (p.charCodeAt(pi) === 0x5c) {
+      let first = p.charCodeAt(pi)
+      if (first === 0x5c) {
         if (pi + 1 >= plen) fail('LIKE pattern must not end with escape character')
-        first = p.substr(pi + 1, charLength(p, pi + 1))
-      } else {
-        first = p.substr(pi, charLength(p, pi))
+        first = p.charCodeAt(pi + 1)
       }
       while (ti < tlen) {
-        if (t.startsWith(first, ti)) {
+        if (t.charCodeAt(ti) === first) {
           const r = matchText(t, ti, p, pi)
           if (r !== FALSE) return r
         }
@@ -125,17 +125,11 @@ function matchText(t: string, ti: number, p: string, pi: number): number {
       ti += charLength(t, ti)
       pi++
       continue
-    } else {
-      const n = charLength(p, pi)
-      if (t.substr(ti, n) !== p.substr(pi, n)) return FALSE
-      pi += n
-      ti += n
-      continue
+    } else if (pc !== t.charCodeAt(ti)) {
+      return FALSE
     }
-    // escaped literal matched
-    const n = charLength(p, pi)
-    pi += n
-    ti += n
+    pi++
+    ti++
   }
   if (ti < tlen) return FALSE
   while (pi < plen && p.charCodeAt(pi) === 0x25) pi++
