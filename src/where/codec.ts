@@ -52,7 +52,7 @@ const BOOL_WORDS: ReadonlyArray<readonly [string, boolean, number]> = [
   ['true', true, 1], ['false', false, 1], ['yes', true, 1], ['no', false, 1], ['on', true, 2], ['off', false, 2],
 ]
 
-export function parseBool(text: string): boolean {
+function parseBool(text: string): boolean {
   if (text === 't') return true
   if (text === 'f') return false
   const s = text.trim().toLowerCase()
@@ -64,7 +64,7 @@ export function parseBool(text: string): boolean {
 
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
-export function parseUuid(text: string): string {
+function parseUuid(text: string): string {
   if (CANONICAL_UUID.test(text)) return text // the form Postgres sends
   let s = text
   if (s.startsWith('{')) {
@@ -87,7 +87,7 @@ export function parseUuid(text: string): string {
 const utf8 = new TextEncoder()
 
 /** byteain: `\x` hex, or the escape format (`\\`, `\ooo`, other characters as their UTF-8 bytes). */
-export function parseBytea(text: string): string {
+function parseBytea(text: string): string {
   if (text.startsWith('\\x')) {
     const hex = text.slice(2).replace(/\s+/g, '')
     if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) fail(`invalid hexadecimal data: "${text}"`)
@@ -257,7 +257,7 @@ function arrayCodec(element: Codec): Codec {
 }
 
 /** btarraycmp: elements in order (NULL after any value), then item count, dimensions, lower bounds. */
-export function compareArrays(a: PgArray, b: PgArray, element: Codec): number {
+function compareArrays(a: PgArray, b: PgArray, element: Codec): number {
   const n = Math.min(a.items.length, b.items.length)
   for (let i = 0; i < n; i++) {
     const x = a.items[i]!
@@ -281,7 +281,7 @@ function isArraySpace(c: string | undefined): boolean {
 const SIMPLE_ARRAY = /^\{[^{}"\\]*\}$/
 
 /** array_in for `,`-delimited arrays, with optional `[lb:ub]=` decoration. */
-export function parseArray(text: string, element: Codec): PgArray {
+function parseArray(text: string, element: Codec): PgArray {
   if (SIMPLE_ARRAY.test(text)) {
     const simple = parseSimpleArray(text, element)
     if (simple) return simple
@@ -431,7 +431,7 @@ function quoteElement(s: string): string {
 }
 
 /** array_out: nested braces, quoted elements where needed, `[lb:ub]=` when a lower bound is not 1. */
-export function formatArray(a: PgArray, element: Codec): string {
+function formatArray(a: PgArray, element: Codec): string {
   if (a.items.length === 0) return '{}'
   let k = 0
   const level = (d: number): string => {

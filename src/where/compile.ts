@@ -9,7 +9,7 @@ import { EvalFailure, WhereError } from './errors.js'
 import { codecOf, EMPTY_ARRAY, type PgArray, type Value } from './codec.js'
 import { explicitCast, implicitCast, isStableCast, type Convert } from './casts.js'
 import { lookupFunction } from './functions.js'
-import { comparePredicate, isComparison, OperatorError, resolveBinary, resolveUnary, type Operator } from './operators.js'
+import { comparePredicate, OperatorError, resolveBinary, resolveUnary, type Operator } from './operators.js'
 import { PREFIX } from './parse.js'
 import {
   arrayOf, BOOL, canonicalTypeName, commonType, elementOf, INT4, sameType, scalar, TEXT, typeLabel, UNKNOWN,
@@ -75,14 +75,17 @@ const NULL_KNOWN = { value: null }
 const NO_ROW: Row = {}
 
 export class Compiler {
-  readonly refs = new Set<string>()
+  private readonly refs = new Set<string>()
   private readonly state = new RowState()
   private readonly slots = new Map<string, number>()
   private readonly paramTypes: (PgType | undefined)[] = []
   private readonly paramValues: (Value | null)[] = []
   private readonly usedParams = new Set<number>()
   private readonly enums = new Map<string, PgType>()
-  /** > 0 inside COALESCE arguments after a non-NULL constant, which Postgres never folds. */
+  /**
+   * > 0 while compiling operands the planner never simplifies: after a constant that decides an AND / OR,
+   * or after a non-NULL constant in COALESCE. Their constant parts may fail without failing the clause.
+   */
   private unreachable = 0
 
   constructor(

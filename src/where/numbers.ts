@@ -11,7 +11,7 @@ export const INT8_MAX = 9223372036854775807n
 const INTEGER = /^\s*([+-])?(?:0[xX]([0-9a-fA-F]+(?:_[0-9a-fA-F]+)*)|0[oO]([0-7]+(?:_[0-7]+)*)|0[bB]([01]+(?:_[01]+)*)|(\d+(?:_\d+)*))\s*$/
 
 /** int2in / int4in / int8in: decimal, 0x/0o/0b, `_` separators, surrounding blanks. */
-export function parseInteger(text: string, typeName: 'smallint' | 'integer' | 'bigint'): bigint {
+function parseInteger(text: string, typeName: 'smallint' | 'integer' | 'bigint'): bigint {
   const m = INTEGER.exec(text)
   if (!m) fail(`invalid input syntax for type ${typeName}: "${text}"`)
   const prefix = m[2] !== undefined ? '0x' : m[3] !== undefined ? '0o' : m[4] !== undefined ? '0b' : ''
@@ -227,12 +227,4 @@ export function compareFloat(a: number, b: number): number {
   const an = Number.isNaN(a)
   const bn = Number.isNaN(b)
   return an && bn ? 0 : an ? 1 : -1
-}
-
-/** Float arithmetic result check (float8_pl etc.): overflow to infinity and underflow to zero are errors. */
-export function checkFloat(r: number, a: number, b: number, zeroOk: boolean, single = false): number {
-  const v = single ? Math.fround(r) : r
-  if (!Number.isFinite(v) && !Number.isNaN(v) && Number.isFinite(a) && Number.isFinite(b)) fail('value out of range: overflow')
-  if (v === 0 && !zeroOk) fail('value out of range: underflow')
-  return v
 }

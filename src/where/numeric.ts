@@ -10,14 +10,14 @@ export interface Numeric {
   readonly sp: 0 | 1 | -1 | 2
 }
 
-export const NUMERIC_NAN: Numeric = { n: 0n, s: 0, sp: 2 }
+const NUMERIC_NAN: Numeric = { n: 0n, s: 0, sp: 2 }
 const POS_INF: Numeric = { n: 0n, s: 0, sp: 1 }
 const NEG_INF: Numeric = { n: 0n, s: 0, sp: -1 }
 const MAX_DSCALE = 16383
 const MAX_DIGITS_BEFORE_POINT = 131072
 
 const pow10Cache: bigint[] = [1n]
-export function pow10(k: number): bigint {
+function pow10(k: number): bigint {
   for (let i = pow10Cache.length; i <= k; i++) pow10Cache.push(pow10Cache[i - 1]! * 10n)
   return pow10Cache[k]!
 }

@@ -25,7 +25,7 @@ export interface Operator {
 
 const COMPARISONS = new Set(['=', '<>', '!=', '<', '>', '<=', '>='])
 
-export function isComparison(op: string): boolean {
+function isComparison(op: string): boolean {
   return COMPARISONS.has(op)
 }
 
@@ -54,7 +54,7 @@ export function resolveBinary(op: string, l: PgType, r: PgType): Operator {
 }
 
 /** The comparison function of a type, checked for the operator (enums need their labels for < >). */
-export function comparator(op: string, t: PgType): Codec['compare'] {
+function comparator(op: string, t: PgType): Codec['compare'] {
   if (t.kind === 'unsupported') throw new OperatorError(`operator ${op} is not supported for type ${typeLabel(t)}`)
   const codec = codecOf(t)
   if (op !== '=' && op !== '<>' && op !== '!=' && !codec.ordered) {

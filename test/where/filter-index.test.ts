@@ -21,7 +21,7 @@ const OWNERS = ['u0', 'u1', 'u2', 'U1']
 const pick = <T>(...xs: T[]) => fc.constantFrom(...xs)
 
 /** Where clauses with equality conjuncts in various spellings, and some that cannot be indexed. */
-const whereArb: fc.Arbitrary<{ sql: string; params: string[] } | undefined> = fc.oneof(
+const whereArb: fc.Arbitrary<{ sql: string; params: readonly string[] } | undefined> = fc.oneof(
   pick(...OWNERS).map((o) => ({ sql: '"owner_id" = $1', params: [o] })),
   fc.tuple(pick(...OWNERS), fc.integer({ min: 0, max: 9 })).map(([o, n]) => ({ sql: '"owner_id" = $1 AND "n" > $2', params: [o, String(n)] })),
   fc.tuple(pick('7', '007', '+7', '0x7', '8'), pick('', '::int4', '::int8', '::numeric')).map(([n, cast]) => ({ sql: `"n" = $1${cast}`, params: [n] })),
