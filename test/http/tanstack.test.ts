@@ -12,7 +12,7 @@ import { mount, testSync, uuid, type Mounted } from './support.js'
 // The electric collection pins its own @tanstack/db; collections must be made by that copy.
 const requireFromCollection = createRequire(createRequire(import.meta.url).resolve('@tanstack/electric-db-collection'))
 const dbEntry = join(dirname(requireFromCollection.resolve('@tanstack/db/package.json')), 'dist/esm/index.js')
-const { createCollection, createLiveQueryCollection, eq } = (await import(pathToFileURL(dbEntry).href)) as typeof import('@tanstack/db')
+const { createCollection, createLiveQueryCollection, eq } = (await import(pathToFileURL(dbEntry).href)) as typeof import('../../node_modules/@tanstack/electric-db-collection/node_modules/@tanstack/db/dist/esm/index.js')
 
 type Todo = { id: string; title: string; is_completed: boolean; owner_id: string; created_at: string }
 
