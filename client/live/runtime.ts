@@ -30,9 +30,9 @@ export interface LiveViewHandle {
   close(): void
 }
 
-/** Connects every list marked `data-live-view` under `root`. */
+/** Connects every list marked `data-live-view` under `root` that is not connected yet. */
 export function startLiveViews(options: LiveViewRuntimeOptions, root: ParentNode = document): LiveViewHandle[] {
-  return [...root.querySelectorAll<HTMLElement>('[data-live-view]')].map((list) => connectLiveView(list, options))
+  return [...root.querySelectorAll<HTMLElement>('[data-live-view]:not([data-live-status])')].map((list) => connectLiveView(list, options))
 }
 
 export function connectLiveView(list: HTMLElement, options: LiveViewRuntimeOptions): LiveViewHandle {

@@ -158,6 +158,21 @@ describe('live views', () => {
     await page.disconnect()
   })
 
+  it('resets a page whose shape was truncated between render and connect', async () => {
+    await insertTodo('u-gap-trunc', 'gone')
+    const rendered = await openTodos('u-gap-trunc').html()
+    await app.db.sql(`TRUNCATE todos`)
+    await insertTodo('u-gap-trunc', 'fresh')
+    await new Promise((r) => setTimeout(r, 200))
+    const page = new NodePage(rendered, url)
+    expect(page.texts()).toEqual(['gone'])
+    await page.connect()
+    await until(() => page.ops().includes('reset'), 'reset')
+    await converged(page, 'u-gap-trunc')
+    expect(page.texts()).toEqual(['fresh'])
+    await page.disconnect()
+  })
+
   it('gives a second page showing the same render a session of its own', async () => {
     const rendered = await openTodos('u-fork').html()
     const a = new NodePage(rendered, url)
