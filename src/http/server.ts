@@ -64,8 +64,11 @@ export function createShapeServer(options: ShapeServerOptions): Server {
       }
     } else if (path === '/v1/health' && readOnly) {
       const status = source.status()
-      result = withHeaders(errorBody(status === 'active' ? 200 : 202, { status }), { ...base, ...cors, 'cache-control': 'no-cache, no-store, must-revalidate' })
-      delete result.headers['surrogate-control']
+      result = {
+        status: status === 'active' ? 200 : 202,
+        headers: { ...base, ...cors, 'content-type': 'application/json', 'cache-control': 'no-cache, no-store, must-revalidate' },
+        body: JSON.stringify({ status }),
+      }
     } else if (path === '/' && readOnly) {
       result = { status: 200, headers: { ...base, ...cors }, body: '' }
     } else {
