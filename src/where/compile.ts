@@ -102,7 +102,7 @@ export class Compiler {
   compileWhere(root: Node): CompiledWhere {
     const expr = this.toBool(this.compile(root), 'WHERE')
     for (let i = 1; i <= this.params.length; i++) {
-      if (!this.usedParams.has(i)) throw new WhereError(`parameter value for $${i} was not used`)
+      if (!this.usedParams.has(i)) throw new WhereError(`parameter value for $${i} was not used`, 0)
     }
     const conditions = (expr.conjuncts ?? [expr]).flatMap((e) => (e.equality ? [e.equality] : []))
     const state = this.state

@@ -225,6 +225,10 @@ function boolExpr(depth: number): fc.Arbitrary<Sql> {
       const element: Ty = t === 'int4[]' ? 'int4' : 'text'
       return fc.tuple(operand(element, d), expr(t, d)).map(([a, arr]) => sql`${a} ${op}(${arr})`)
     }),
+    // arrays of every element type, as parameters (the shape compiler's `= ANY($1::uuid[])`)
+    fc.tuple(pick(...scalarTypes), pick('= ANY', '<> ALL', '< ANY')).chain(([t, op]) =>
+      fc.tuple(expr(t, d), arrayText(VALUES[t], true), fc.boolean()).map(([a, arr, cast]) =>
+        sql`${a} ${op}(${[new Param(arr, cast ? `${t}[]` : undefined)]})`)),
     fc.tuple(pick<Ty>('int4[]', 'text[]'), pick('@>', '<@', '&&')).chain(([t, op]) =>
       fc.tuple(expr(t, d), fc.oneof(expr(t, d), VALUES[t].map((v) => [new Param(v)] as Sql)))
         .map(([a, b]) => sql`${a} ${op} ${b}`)),

@@ -163,6 +163,9 @@ describe('where evaluation', () => {
       ['4 > ALL(ints)', [], true], ["ints || 4 = '{1,2,3,4}'", [], true], ["0 || ints = '{0,1,2,3}'", [], true],
       ["ints || '{4,5}' = '{1,2,3,4,5}'", [], true], ["ints < '{1,2,4}'", [], true], ["ints > '{1,2}'", [], true],
       ["'c d' = ANY(strs)", [], true], ["NULL = ANY(strs)", [], false], ["'z' <> ALL(strs)", [], false],
+      ["'{{1,2},{3,4}}'::int4[] @> '{4}'", [], true], ["'{{1,2},{3,4}}'::int4[] = '{1,2,3,4}'", [], false],
+      ["'[0:2]={1,2,3}'::int4[] = ints", [], false], ["'{{1,2},{3,4}}'::int4[] > ints", [], true],
+      ["(ints || '{{4,5,6},{7,8,9}}'::int4[])::text = '{{1,2,3},{4,5,6},{7,8,9}}'", [], true], ["(ARRAY[1] || '{{4},{6}}'::int4[])::text = '{{1},{4},{6}}'", [], true],
       ['ints::text[] = \'{1,2,3}\'', [], true], ["strs::text = '{a,b,\"c d\",NULL}'", [], true],
       // casts
       ["n::text = '7'", [], true], ["'0042'::int4 = 42", [], true], ['2.5::int4 = 3', [], true], ['2.5::float8::int4 = 2', [], true],
