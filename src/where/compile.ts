@@ -28,6 +28,8 @@ export interface EqualityCondition {
   /** Conditions with the same column and domain compute keys the same way and can share a hash table. */
   readonly domain: string
   readonly keys: readonly string[]
+  /** bool and enum columns: with so few values, a poor choice of key when the clause has another. */
+  readonly fewValues: boolean
   /** The key of a column's text value, or undefined when it has none (the condition cannot hold). */
   readonly keyOf: (text: string) => string | undefined
 }
@@ -384,6 +386,7 @@ export class Compiler {
       column: column.column!,
       domain: `${t.kind}:${t.name}:${t.array}`,
       keys,
+      fewValues: !t.array && (t.kind === 'bool' || t.kind === 'enum'),
       keyOf(text: string): string | undefined {
         try {
           const v = convert ? convert(parse(text)) : parse(text)

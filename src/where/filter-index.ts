@@ -90,12 +90,15 @@ export class FilterIndex<T> {
     return matched
   }
 
-  /** Prefers a condition on a column that already has a hash table (one probe per row), then fewer keys. */
+  /**
+   * Prefers a column with many values (not bool or enum, where one bucket would hold most shapes), then a
+   * column that already has a hash table (one probe per row), then fewer keys.
+   */
   private pickCondition(conditions: readonly EqualityCondition[]): EqualityCondition | undefined {
     let best: EqualityCondition | undefined
     let bestScore = Infinity
     for (const c of conditions) {
-      const score = (this.groups.has(`${c.column}\u0000${c.domain}`) ? 0 : 1_000_000) + c.keys.length
+      const score = (c.fewValues ? 1e12 : 0) + (this.groups.has(`${c.column}\u0000${c.domain}`) ? 0 : 1e6) + c.keys.length
       if (score < bestScore) {
         best = c
         bestScore = score

@@ -98,6 +98,26 @@ describe('FilterIndex', () => {
     expect(index.size).toBe(4)
   })
 
+  it('evaluates only the shapes keyed by the row, choosing a selective conjunct', () => {
+    let evaluations = 0
+    const counted = (where: CompiledWhere): CompiledWhere => ({
+      ...where,
+      evaluate: (row) => {
+        evaluations++
+        return where.evaluate(row)
+      },
+    })
+    const index = new FilterIndex<number>()
+    for (let i = 0; i < 10_000; i++) {
+      // the Prisma compiler's `{ completed: false, ownerId }`: the bool conjunct comes first but is not the key
+      index.add(i, counted(compileWhere('"done" = $1 AND "owner_id" = $2', COLUMNS, [i % 2 ? 'true' : 'false', `user-${i % 5_000}`])))
+    }
+    index.add(10_000, counted(compileWhere('"title" LIKE $1', COLUMNS, ['a%'])))
+    const row = { id: UUIDS[0]!, owner_id: 'user-42', n: '1', big: '1', dec: '1', done: 'f', status: 'open', title: 'b', tags: '{}' }
+    expect(index.match(row)).toEqual(new Set([42, 5042]))
+    expect(evaluations).toBe(3) // shapes 42 and 5042 (owner user-42), and the LIKE shape
+  })
+
   it('matches 10,000 equality shapes exactly, at a cost independent of their number', () => {
     const build = (count: number) => {
       const shapes: CompiledWhere[] = []
