@@ -255,6 +255,13 @@ function boolExpr(depth: number): fc.Arbitrary<Sql> {
 
 let db: TestDatabase
 let client: pg.Client
+let collation = ''
+/**
+ * The evaluator orders text by code point and maps case like glibc's C.UTF-8 (src/where/text.ts): the
+ * order of the C and C.UTF-8 collations, which the test cluster uses. Against a database with a
+ * linguistic collation (DATABASE_URL pointing elsewhere) text comparisons would legitimately differ.
+ */
+const codePointOrder = () => /^(C|POSIX|C\.UTF-?8)\//i.test(collation)
 const raw = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig
 
 beforeAll(async () => {
@@ -264,6 +271,8 @@ beforeAll(async () => {
   await client.connect()
   // The display settings Electric's replication connection uses.
   await client.query(`SET DateStyle = 'ISO, DMY'; SET TimeZone = 'UTC'; SET extra_float_digits = 1; SET bytea_output = 'hex'; SET IntervalStyle = 'iso_8601'`)
+  const r = await client.query(`SELECT datcollate, datctype FROM pg_database WHERE datname = current_database()`)
+  collation = `${r.rows[0].datcollate}/${r.rows[0].datctype}`
 })
 afterAll(async () => {
   await client?.end()
@@ -313,7 +322,8 @@ async function postgresText(e: { text: string; params: string[] }, row: Record<T
 }
 
 describe('evaluator vs Postgres', () => {
-  it(`agrees on ${NUM_RUNS} random (row, where clause) pairs`, async () => {
+  it(`agrees on ${NUM_RUNS} random (row, where clause) pairs`, async (ctx) => {
+    if (!codePointOrder()) ctx.skip(`database collation ${collation} does not order text by code point`)
     const stats = { pairs: 0, matches: 0, pgErrors: 0, compileErrors: 0 }
     await fc.assert(
       fc.asyncProperty(rowArb, boolExpr(2), async (row, clause) => {
@@ -351,7 +361,8 @@ describe('evaluator vs Postgres', () => {
 
   // Values, not just verdicts: every expression's text form (numeric scales, float digits, dates, arrays)
   // equals Postgres's, checked through `(<expr>)::text IS NOT DISTINCT FROM $n`.
-  it(`computes the same values for ${Math.ceil(NUM_RUNS / 2)} random expressions`, async () => {
+  it(`computes the same values for ${Math.ceil(NUM_RUNS / 2)} random expressions`, async (ctx) => {
+    if (!codePointOrder()) ctx.skip(`database collation ${collation} does not order text by code point`)
     await fc.assert(
       fc.asyncProperty(rowArb, pick(...TYPES).chain((t) => expr(t, 2)), async (row, e) => {
         const rendered = render(e)
