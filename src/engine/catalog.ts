@@ -10,6 +10,8 @@ export interface ColumnInfo {
   dims: number
   notNull: boolean
   isEnum: boolean
+  /** An enum's labels in sort order. */
+  enumLabels?: string[]
   typeOid: number
   /** Position in the primary key, if part of it. */
   pkIndex?: number
@@ -38,13 +40,15 @@ export async function loadTable(db: pg.ClientBase | pg.Pool, namespace: string, 
   const { rows } = await db.query<{
     oid: number; relreplident: string; attname: string; attnotnull: boolean; atttypid: number
     atttypmod: number; typname: string; typtype: string; elemname: string | null; elemtype: string | null
-    pk_index: number | null
+    pk_index: number | null; enum_labels: string[] | null
   }>(
     `SELECT c.oid::int AS oid, c.relreplident::text AS relreplident, a.attname, a.attnotnull,
             a.atttypid::int AS atttypid, a.atttypmod, t.typname, t.typtype::text AS typtype,
             et.typname AS elemname, et.typtype::text AS elemtype,
             (SELECT array_position(i.indkey::int2[], a.attnum) FROM pg_index i -- int2vector subscripts start at 0
-              WHERE i.indrelid = c.oid AND i.indisprimary) AS pk_index
+              WHERE i.indrelid = c.oid AND i.indisprimary) AS pk_index,
+            (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e
+              WHERE e.enumtypid = COALESCE(et.oid, t.oid)) AS enum_labels
        FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -72,6 +76,7 @@ export async function loadTable(db: pg.ClientBase | pg.Pool, namespace: string, 
       typeOid: r.atttypid,
     }
     if (r.pk_index !== null) column.pkIndex = r.pk_index
+    if (r.enum_labels) column.enumLabels = r.enum_labels
     Object.assign(column, typeModifiers(type, r.atttypmod))
     return column
   })

@@ -402,7 +402,7 @@ function selectColumns(table: TableInfo, columns: string[] | undefined): string[
 }
 
 function compileWhereFor(table: TableInfo, where: string, params: string[]): CompiledWhere {
-  const types = new Map(table.columns.map((c) => [c.name, { type: c.type, dims: c.dims, isEnum: c.isEnum }]))
+  const types = new Map(table.columns.map((c) => [c.name, { type: c.type, dims: c.dims, isEnum: c.isEnum, enumLabels: c.enumLabels }]))
   try {
     return compileWhere(where, types, params)
   } catch (error) {

@@ -177,6 +177,8 @@ export class ShapeLog {
 
   /** Resolves when the log changes (new entries or rotation), on timeout or abort. */
   waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    // An 'abort' listener added after the abort never fires: the reader would wait out the timeout.
+    if (signal?.aborted) return Promise.resolve()
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer)

@@ -99,3 +99,19 @@ describe('embedded engine', () => {
     await expect(engine.fetch(shapeOf('todos', { where: 'now() > created_at' }), { offset: '-1' })).rejects.toThrow(/now/)
   })
 })
+
+describe('enum columns', () => {
+  it('orders enum values by their declared order, as Postgres does', async () => {
+    await db.sql(`INSERT INTO projects (id, name, owner_id) VALUES ('00000000-0000-0000-0000-0000000000e1', 'p', 'u')`)
+    await db.sql(`INSERT INTO issues (id, title, status, project_id) VALUES
+      (gen_random_uuid(), 'a', 'open', '00000000-0000-0000-0000-0000000000e1'),
+      (gen_random_uuid(), 'b', 'in progress', '00000000-0000-0000-0000-0000000000e1'),
+      (gen_random_uuid(), 'c', 'done', '00000000-0000-0000-0000-0000000000e1')`)
+    const reader = new LiveReader(engine, shapeOf('issues', { where: `status > $1`, params: ['open'] }))
+    await reader.nextUpToDate()
+    const expected = await db.sql(`SELECT title FROM issues WHERE status > 'open' ORDER BY title`)
+    expect([...reader.state.rows.values()].map((r) => r.title).sort()).toEqual(expected.map((r) => r.title))
+    await reader.stop()
+    await expect(engine.fetch(shapeOf('issues', { where: `status = $1`, params: ['nope'] }), { offset: '-1' })).rejects.toThrow(/nope/)
+  })
+})
