@@ -7,6 +7,7 @@ import type { WebSocket } from 'ws'
 
 const socketKey = Symbol.for('trpc-sync.socket')
 const OPEN = 1
+export const defaultHighWater = 1 << 20
 
 export interface FlowControl {
   /** Stop reading while more than this many bytes wait to be sent. Default 1 MiB. */
@@ -29,9 +30,27 @@ export function socketOf(ctx: unknown): WebSocket | undefined {
   return typeof ctx === 'object' && ctx !== null ? (ctx as { [socketKey]?: WebSocket })[socketKey] : undefined
 }
 
+const corked = new WeakSet<WebSocket>()
+
+/**
+ * Holds the socket's writes until the current turn of the event loop ends, so the frames a wake-up
+ * produces (a change, its up-to-date, other subscriptions' events) leave in one write, not one each.
+ */
+export function corkForTurn(socket: WebSocket): void {
+  const raw = rawSocket(socket)
+  if (!raw || corked.has(socket)) return
+  corked.add(socket)
+  raw.cork()
+  // Runs once the promise jobs of this turn (the adapter's sends) have drained.
+  process.nextTick(() => {
+    corked.delete(socket)
+    raw.uncork()
+  })
+}
+
 /** Resolves once the socket can take more (or is closing, or `signal` aborts); closes a stalled socket. */
 export async function whenWritable(socket: WebSocket, flow: FlowControl, signal: AbortSignal | undefined): Promise<void> {
-  const limit = flow.highWaterBytes ?? 1 << 20
+  const limit = flow.highWaterBytes ?? defaultHighWater
   if (socket.bufferedAmount <= limit) return
   const deadline = Date.now() + (flow.stallTimeoutMs ?? 30_000)
   while (socket.bufferedAmount > limit && socket.readyState === OPEN && !signal?.aborted) {

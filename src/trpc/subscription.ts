@@ -9,8 +9,8 @@ import type { SyncEvent } from '../sync/events.js'
 import type { Shape } from '../sync/shape.js'
 import type { Sync } from '../sync/sync.js'
 import { EventIds, type EventKind, type EventPosition } from './event-id.js'
-import { socketOf, whenWritable, type FlowControl } from './socket.js'
-import { shareEncoding } from './transformer.js'
+import { corkForTurn, defaultHighWater, socketOf, whenWritable, type FlowControl } from './socket.js'
+import { plainJson, shareEncoding } from './transformer.js'
 
 export interface SubscriptionOptions extends FlowControl {
   /**
@@ -68,13 +68,16 @@ interface StreamContext {
   lastEventId: string | undefined
 }
 
-const mustRefetch: SyncEvent<never> = { type: 'must-refetch' }
+// Control events without data: one object for every reader, serialized without a superjson walk.
+const mustRefetch: SyncEvent<never> = plainJson({ type: 'must-refetch' })
+const upToDate: SyncEvent<never> = plainJson({ type: 'up-to-date' })
 
 /** Rows of the initial snapshot share their chunk's offset: re-reading from it repeats them. */
 const isSnapshotOffset = (offset: string) => offset === '-1' || offset.startsWith('0_')
 
 async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context: StreamContext): AsyncGenerator<TrackedEnvelope<SyncEvent<Row>>, void> {
   const { ids, signal, socket } = context
+  const highWater = context.flow.highWaterBytes ?? defaultHighWater
   let resume = context.lastEventId === undefined ? undefined : ids.decode(context.lastEventId)
   // Forged, malformed or signed with another key: start over, telling the client to drop what it has.
   if (context.lastEventId !== undefined && !resume) yield tracked(ids.encode(restart('_')), mustRefetch)
@@ -117,13 +120,14 @@ async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context: Strea
         const position: EventPosition = { kind, skip, offset, handle }
         if (isChange(event)) shareEncoding(event)
         if (socket) {
-          await whenWritable(socket, context.flow, signal)
+          if (socket.bufferedAmount > highWater) await whenWritable(socket, context.flow, signal)
           if (socket.readyState !== OPEN) return // closing: nothing more can be sent
+          corkForTurn(socket)
         }
         if (signal?.aborted) return
         last = position
         yielded = true
-        yield tracked(ids.encode(position), event)
+        yield tracked(ids.encode(position), event.type === 'up-to-date' ? upToDate : event)
       }
       return
     } catch (error) {

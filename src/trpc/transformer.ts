@@ -8,14 +8,23 @@ import type { SuperJSONResult } from 'superjson'
 
 /** Events whose serialized form may be cached: immutable objects shared by every reader of a log entry. */
 const shared = new WeakSet<object>()
-const plainCache = new WeakMap<object, SuperJSONResult>()
+const untrackedCache = new WeakMap<object, SuperJSONResult>()
 const trackedCache = new WeakMap<object, { id: string; result: SuperJSONResult }>()
 /** Every cached result, with its JSON text once something asked for it. */
 const jsonCache = new WeakMap<SuperJSONResult, string | undefined>()
 
+/** Immutable objects of plain JSON values (no Date, bigint...), which superjson would return as `{ json }`. */
+const plain = new WeakSet<object>()
+
 /** Marks an event as shared and immutable, so its serialization can be reused. */
 export function shareEncoding(event: object): void {
   shared.add(event)
+}
+
+/** Marks an immutable object as plain JSON: serialized without walking it. */
+export function plainJson<T extends object>(value: T): T {
+  plain.add(value)
+  return value
 }
 
 /** The JSON text of a serialized result the transformer cached, or `undefined` for any other value. */
@@ -51,13 +60,16 @@ export function createSyncTransformer(superjson: SuperJSON = new SuperJSON()): S
     serialize(value) {
       if (typeof value !== 'object' || value === null) return superjson.serialize(value)
       if (shared.has(value)) {
-        let result = plainCache.get(value)
-        if (!result) plainCache.set(value, (result = remember(superjson.serialize(value))))
+        let result = untrackedCache.get(value)
+        if (!result) untrackedCache.set(value, (result = remember(superjson.serialize(value))))
         return result
       }
+      if (plain.has(value)) return { json: value as SuperJSONResult['json'] }
       // A tracked event as the WebSocket adapter wraps it: `{ id, data }`.
       const { id, data } = value as { id?: unknown; data?: unknown }
-      if (typeof id === 'string' && typeof data === 'object' && data !== null && shared.has(data) && Object.keys(value).length === 2) {
+      if (typeof id !== 'string' || typeof data !== 'object' || data === null || Object.keys(value).length !== 2) return superjson.serialize(value)
+      if (plain.has(data)) return { json: value as SuperJSONResult['json'] }
+      if (shared.has(data)) {
         const cached = trackedCache.get(data)
         if (cached?.id === id) return cached.result
         const result = remember(superjson.serialize(value))

@@ -71,4 +71,18 @@ describe('subscription lifecycle', () => {
     // A leak of 150 bytes per cycle would be 1.5 MB.
     expect(grown).toBeLessThan(1.5 * 1024 * 1024)
   })
+
+  it('answers a live read whose reader has already gone at once, holding no reader', async () => {
+    const shape = app.sync.shape(app.db.prisma.todo, { where: { ownerId: 'nobody' } })
+    const log = await logOf(app, shape)
+    const engine = await app.engine()
+    const gone = AbortSignal.abort()
+    let answered = false
+    const read = engine.fetch(log.definition, { offset: '0_0', handle: log.handle, live: true, liveTimeout: 600_000, signal: gone })
+      .then(() => { answered = true })
+    await until(() => answered, 'the aborted live read to return')
+    await read
+    expect(log.activeReaders).toBe(0)
+    expect(waiting(log)).toBe(0)
+  })
 })
