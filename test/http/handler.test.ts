@@ -11,6 +11,7 @@ let app: Mounted
 
 beforeAll(async () => {
   db = await createTestDatabase()
+  db.pool.on('error', () => {}) // connections ended by drop() may still hear its pg_terminate_backend
   sync = testSync(db, { chunkBytes: 2000 })
   app = await mount(appRoutes(sync, db, { liveTimeoutMs: 2000, sseTimeoutMs: 3000 }))
 })

@@ -14,13 +14,15 @@ let owner = 'u1'
 
 beforeAll(async () => {
   db = await createTestDatabase()
+  db.pool.on('error', () => {}) // connections ended by drop() may still hear its pg_terminate_backend
   sync = testSync(db)
   const options = { liveTimeoutMs: 1500 }
   const routes: Record<string, (req: any, res: any) => unknown> = {
     '/todos': sync.handler(sync.shape({ table: 'todos' }), options),
     '/mine': sync.handler(() => sync.shape(db.prisma.todo, { where: { ownerId: owner } }), { liveTimeoutMs: 10_000 }),
     '/shout': sync.handler(sync.shape({ table: 'todos' }).withTransform((m) =>
-      m.value.is_completed === 'true' || m.value.is_completed === 't' ? null : { ...m, value: { ...m.value, title: m.value.title?.toUpperCase() ?? null } }), options),
+      m.value.is_completed === 'true' || m.value.is_completed === 't' ? null
+        : m.value.title ? { ...m, value: { ...m.value, title: m.value.title.toUpperCase() } } : m), options),
     '/fetch': fromFetch(sync.fetchHandler(sync.shape({ table: 'todos' }), options)),
     '/private': sync.handler(sync.shape({ table: 'todos' }), { cors: { origin: ['https://app.example'], allowHeaders: ['authorization'], credentials: true } }),
   }
@@ -38,6 +40,17 @@ afterAll(async () => {
   await sync?.close()
   await db?.drop()
 })
+
+/** Resolves once `count` live requests are held (an interrupt predicate sees each without ending it). */
+async function held(count: number): Promise<void> {
+  for (let seen = 0; seen < count; await new Promise((r) => setTimeout(r, 20))) {
+    seen = 0
+    sync.interrupt(() => {
+      seen++
+      return false
+    })
+  }
+}
 
 async function get(path: string, query: string, init: RequestInit = {}) {
   const response = await fetch(`${app.url}${path}?${query}`, init)
@@ -277,7 +290,7 @@ describe('interrupt', () => {
     const { handle, offset } = await synced('/mine')
     const started = Date.now()
     const pending = get('/mine', `offset=${offset}&handle=${handle}&live=true`)
-    await new Promise((r) => setTimeout(r, 300))
+    await held(1)
     owner = 'u2'
     expect(sync.interrupt('todos')).toBe(1)
     const r = await pending
@@ -293,10 +306,10 @@ describe('interrupt', () => {
     owner = 'u2'
     const { handle, offset } = await synced('/mine')
     const pending = get('/mine', `offset=${offset}&handle=${handle}&live=true`)
-    await new Promise((r) => setTimeout(r, 300))
+    await held(1)
     expect(sync.interrupt(sync.shape(db.prisma.todo, { where: { ownerId: 'u2' } }))).toBe(1)
     expect(sync.interrupt({ table: 'projects' })).toBe(0)
-    await new Promise((r) => setTimeout(r, 300))
+    await held(1)
     await db.sql(`INSERT INTO todos (id, title, owner_id) VALUES ($1, 'four', 'u2')`, [uuid(4)])
     const r = await pending
     expect(r.status).toBe(200)
@@ -308,7 +321,7 @@ describe('interrupt', () => {
     owner = 'u2'
     const { handle, offset } = await synced('/mine')
     const pending = get('/mine', `offset=${offset}&handle=${handle}&live=true`)
-    await new Promise((r) => setTimeout(r, 300))
+    await held(1)
     expect(sync.interrupt((d) => d.table === 'issues')).toBe(0)
     owner = 'u1'
     expect(sync.interrupt(db.prisma.todo)).toBe(1)

@@ -13,6 +13,7 @@ const secret = 'server-test-secret'
 
 beforeAll(async () => {
   db = await createTestDatabase()
+  db.pool.on('error', () => {}) // connections ended by drop() may still hear its pg_terminate_backend
   server = await startShapeServer({
     databaseUrl: db.url, port: 0, host: '127.0.0.1', secret, allowShapeDeletion: true, liveTimeoutMs: 1500,
     engine: { slotName: `srv_${randomBytes(5).toString('hex')}`, temporarySlot: true, chunkBytes: 10_000 },

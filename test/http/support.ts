@@ -1,5 +1,6 @@
 // Helpers for endpoint tests: handlers mounted on real node:http servers, a Sync on a test database,
 // Electric's client reading until a condition holds, and a fetch wrapper that records every response.
+import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -119,20 +120,20 @@ export class ClientShape<T extends Row<unknown> = Row> {
 
   /** Resolves once `check(rows)` holds after an up-to-date. */
   async until(check: (rows: T[]) => boolean, timeoutMs = 15_000): Promise<T[]> {
-    await this.shape.rows
-    if (check(this.rows)) return this.rows
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off()
         const requests = this.requests.map((r) => `${r.status} ${r.url.search} ${r.body?.slice(0, 300) ?? ''}`).join('\n')
         reject(new Error(`timed out; rows: ${JSON.stringify(this.rows, bigintJson).slice(0, 500)}; errors: ${this.errors}\n${requests}`))
       }, timeoutMs)
-      const off = this.shape.subscribe(({ rows }) => {
+      const test = (rows: T[]) => {
         if (!check(rows)) return
         clearTimeout(timer)
         off()
         resolve(rows)
-      })
+      }
+      const off = this.shape.subscribe(({ rows }) => test(rows))
+      if (this.shape.isUpToDate) test(this.rows)
     })
   }
 
@@ -145,3 +146,42 @@ export class ClientShape<T extends Row<unknown> = Row> {
 export const bigintJson = (_: string, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)
 
 export const uuid = (n: number): string => `00000000-0000-0000-0000-${n.toString().padStart(12, '0')}`
+
+export interface SpawnedServer {
+  url: string
+  /** Everything the process printed. */
+  output(): string
+  stop(): Promise<void>
+}
+
+/** The standalone server (src/http/cli.ts) in a second process, run with tsx. */
+export async function spawnShapeServer(env: Record<string, string>): Promise<SpawnedServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/http/cli.ts'], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (chunk) => (output += chunk))
+  child.stderr.on('data', (chunk) => (output += chunk))
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000)
+    const check = () => {
+      const match = / at (http:\/\/\S+)\/v1\/shape/.exec(output)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1]!)
+      }
+    }
+    child.stdout.on('data', check)
+    void exited.then(() => reject(new Error(`server exited:\n${output}`)))
+  })
+  return {
+    url,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM')
+      await exited
+    },
+  }
+}

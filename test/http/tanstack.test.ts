@@ -22,6 +22,7 @@ let app: Mounted
 
 beforeAll(async () => {
   db = await createTestDatabase()
+  db.pool.on('error', () => {}) // connections ended by drop() may still hear its pg_terminate_backend
   sync = testSync(db)
   app = await mount(sync.handler(sync.shape({ table: 'todos' }), { liveTimeoutMs: 2000 }))
   await db.sql(`INSERT INTO todos (id, title, owner_id) VALUES ($1, 'one', 'u1'), ($2, 'two', 'u2')`, [uuid(1), uuid(2)])

@@ -1,0 +1,164 @@
+// http mode: createSync({ mode: 'http' }) against a second process running the standalone server (the
+// stand-in for Electric, which cannot run here). The same endpoint and stream suites as the embedded
+// engine, plus what only a proxy can get wrong: the secret, client-sent shape parameters, forwarding.
+import { randomBytes } from 'node:crypto'
+import type { ServerResponse } from 'node:http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ElectricError } from '../../src/electric/errors.js'
+import { createSync, type Sync } from '../../src/sync/sync.js'
+import { createTestDatabase, type TestDatabase } from '../support/db.js'
+import { appRoutes, handlerSuite, streamSuite } from './suite.js'
+import { ClientShape, mount, spawnShapeServer, uuid, type Mounted, type SpawnedServer } from './support.js'
+
+const secret = `s3cret-${randomBytes(8).toString('hex')}`
+let db: TestDatabase
+let electric: SpawnedServer
+let sync: Sync
+let app: Mounted
+let owner = 'u1'
+/** Every byte and header the app sent to clients. */
+let sent = ''
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  db.pool.on('error', () => {}) // connections ended by drop() may still hear its pg_terminate_backend
+  electric = await spawnShapeServer({
+    DATABASE_URL: db.url,
+    ELECTRIC_SECRET: secret,
+    ELECTRIC_ENABLE_INTEGRATION_TESTING: 'true',
+    ELECTRIC_LONG_POLL_TIMEOUT: '2000',
+    ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD: '2000',
+    ELECTRIC_REPLICATION_STREAM_ID: randomBytes(5).toString('hex'),
+    CLEANUP_REPLICATION_SLOTS_ON_SHUTDOWN: 'true',
+  })
+  sync = createSync({ mode: 'http', url: electric.url, secret, prisma: db.prisma })
+  const routes = appRoutes(sync, db, {})
+  const extra: Record<string, ReturnType<Sync['handler']>> = {
+    '/mine': sync.handler(() => sync.shape(db.prisma.todo, { where: { ownerId: owner } })),
+    '/shout': sync.handler(sync.shape({ table: 'todos' }).withTransform((m) =>
+      (m.value.title ? { ...m, value: { ...m.value, title: m.value.title.toUpperCase() } } : m))),
+    '/broken': sync.handler(sync.shape({ table: 'todos', where: '1 x 1' })),
+  }
+  app = await mount((req, res) => {
+    record(res)
+    const route = extra[new URL(req.url!, 'http://x').pathname]
+    return route ? route(req, res) : routes(req, res)
+  })
+})
+
+afterAll(async () => {
+  await app?.close()
+  await sync?.close()
+  await electric?.stop()
+  await db?.drop()
+})
+
+function record(res: ServerResponse): void {
+  const write = res.write.bind(res)
+  const end = res.end.bind(res)
+  const setHeader = res.setHeader.bind(res)
+  res.setHeader = (name, value) => {
+    sent += `${name}: ${String(value)}\n`
+    return setHeader(name, value)
+  }
+  res.write = ((chunk: unknown, ...rest: unknown[]) => {
+    sent += String(chunk)
+    return (write as (...a: unknown[]) => boolean)(chunk, ...rest)
+  }) as typeof res.write
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (chunk && typeof chunk !== 'function') sent += String(chunk)
+    return (end as (...a: unknown[]) => ServerResponse)(chunk, ...rest)
+  }) as typeof res.end
+}
+
+const context = () => ({ db, sync, url: app.url, sseCacheControl: 'public, max-age=59' })
+handlerSuite(context)
+streamSuite(context)
+
+describe('proxy', () => {
+  async function get(path: string, query: string, init: RequestInit = {}) {
+    const response = await fetch(`${app.url}${path}?${query}`, init)
+    return { status: response.status, headers: response.headers, text: await response.text() }
+  }
+
+  it("forwards Electric's headers, etags and 304s", async () => {
+    const first = await get('/todos', 'offset=-1')
+    expect(first.status).toBe(200)
+    expect(first.headers.get('electric-handle')).toBeTruthy()
+    expect(first.headers.get('electric-schema')).toBeTruthy()
+    expect(first.headers.get('access-control-expose-headers')).toContain('electric-offset')
+    const again = await get('/todos', 'offset=-1', { headers: { 'if-none-match': first.headers.get('etag')! } })
+    expect(again.status).toBe(304)
+  })
+
+  it("forwards Electric's 400 for a shape it cannot serve", async () => {
+    const r = await get('/broken', 'offset=-1')
+    expect(r.status).toBe(400)
+    expect(JSON.parse(r.text)).toEqual({ message: 'Invalid request', errors: { where: ['At location 17: syntax error at or near "x"'] } })
+  })
+
+  it('never lets a client choose the table, not even in a POST body', async () => {
+    await db.sql(`INSERT INTO projects (id, name, owner_id) VALUES ($1, 'p', 'u1') ON CONFLICT DO NOTHING`, [uuid(77)])
+    const r = await fetch(`${app.url}/todos?offset=-1&table=projects`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ table: 'projects', columns: 'id', where: 'true' }),
+    })
+    expect(r.status).toBe(200)
+    const body = await r.json()
+    expect(JSON.stringify(body)).not.toContain('"projects"')
+    expect(JSON.stringify(body)).toContain('"todos"')
+  })
+
+  it('applies the transform to proxied bodies, long-poll and SSE', async () => {
+    await db.sql(`DELETE FROM todos`)
+    await db.sql(`INSERT INTO todos (id, title, owner_id) VALUES ($1, 'quiet', 'u1')`, [uuid(1)])
+    for (const liveSse of [false, true]) {
+      const client = new ClientShape<{ title: string }>(`${app.url}/shout`, { liveSse })
+      await client.until((rows) => rows.some((r) => r.title === 'QUIET'))
+      await db.sql(`INSERT INTO todos (id, title, owner_id) VALUES ($1, 'loud', 'u1') ON CONFLICT (id) DO UPDATE SET title = 'loud'`, [uuid(2)])
+      await client.until((rows) => rows.some((r) => r.title === 'LOUD'))
+      await db.sql(`DELETE FROM todos WHERE id = $1`, [uuid(2)])
+      client.close()
+    }
+  })
+
+  it('interrupts a proxied live request: 409 when the shape changed', async () => {
+    owner = 'u1'
+    let r = await get('/mine', 'offset=-1')
+    let handle = r.headers.get('electric-handle')!
+    let offset = r.headers.get('electric-offset')!
+    while (!r.headers.has('electric-up-to-date')) {
+      r = await get('/mine', `offset=${offset}&handle=${handle}`)
+      handle = r.headers.get('electric-handle')!
+      offset = r.headers.get('electric-offset')!
+    }
+    const pending = get('/mine', `offset=${offset}&handle=${handle}&live=true`)
+    for (let seen = 0; seen === 0; await new Promise((resolve) => setTimeout(resolve, 20))) {
+      sync.interrupt(() => {
+        seen++
+        return false
+      })
+    }
+    owner = 'u2'
+    expect(sync.interrupt('todos')).toBe(1)
+    const answer = await pending
+    expect(answer.status).toBe(409)
+    expect(answer.headers.get('electric-handle')).not.toBe(handle)
+  })
+
+  it('fails streams for good when Electric rejects the secret', async () => {
+    const wrong = createSync({ mode: 'http', url: electric.url, secret: 'wrong', prisma: db.prisma })
+    const stream = wrong.stream(wrong.shape(db.prisma.todo))
+    const error = await stream.next().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ElectricError)
+    expect((error as ElectricError).status).toBe(401)
+    expect(String((error as Error).message)).not.toContain('wrong')
+    await wrong.close()
+  })
+
+  it('never shows the secret to clients or in the server log', () => {
+    expect(sent.length).toBeGreaterThan(10_000)
+    expect(sent).not.toContain(secret)
+    expect(electric.output()).not.toContain(secret)
+  })
+})
