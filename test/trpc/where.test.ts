@@ -1,0 +1,102 @@
+// sync.where: the zod schema of the client filters a server allows. Accepted filters narrow the
+// server's own shape to exactly what findMany returns; anything outside the allowed fields and
+// operators is refused, naming what was refused.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Prisma } from '../../generated/prisma/client.js'
+import { createSync, type Sync } from '../../src/index.js'
+import { createTestDatabase, type TestDatabase } from '../support/db.js'
+import { byId, until } from './support.js'
+import { randomBytes } from 'node:crypto'
+
+let db: TestDatabase
+let sync: Sync
+beforeAll(async () => {
+  db = await createTestDatabase()
+  sync = createSync({ prisma: db.prisma, databaseUrl: db.url, engine: { slotName: `t_${randomBytes(5).toString('hex')}`, temporarySlot: true } })
+})
+afterAll(async () => {
+  await sync?.close()
+  await db?.drop()
+})
+
+describe('sync.where', () => {
+  it('accepts the allowed fields and operators, and narrows the shape as findMany does', async () => {
+    await db.prisma.allTypes.createMany({
+      data: [
+        { str: 'Apple', int: 1, big: 10n, float: 0.5, dec: new Prisma.Decimal('1.25'), date: new Date('2024-01-01T00:00:00Z'), status: 'open', strs: [], ints: [] },
+        { str: 'banana', int: 5, big: 20n, float: 2.5, dec: new Prisma.Decimal('9.75'), date: new Date('2024-06-01T00:00:00Z'), status: 'done', strs: [], ints: [] },
+        { str: null, int: null, status: 'in_progress', strs: [], ints: [] },
+      ],
+    })
+    const filter = sync.where(db.prisma.allTypes, { fields: ['str', 'int', 'big', 'float', 'dec', 'date', 'status', 'bool'] })
+    const wheres = [
+      { str: { startsWith: 'a', mode: 'insensitive' as const } },
+      { str: null },
+      { str: { not: null } },
+      { int: { gte: 2 }, status: { in: ['done' as const, 'open' as const] } },
+      { OR: [{ big: { lt: 15n } }, { dec: { gt: new Prisma.Decimal('5') } }] },
+      { NOT: [{ float: { lte: 1 } }], date: { gt: new Date('2023-12-31T00:00:00Z') } },
+      { AND: { status: { not: { equals: 'done' as const } } } },
+      { date: { lt: '2024-03-01T00:00:00Z' } },
+    ]
+    for (const where of wheres) {
+      const parsed = filter.parse(where)
+      const live = sync.live(sync.shape(db.prisma.allTypes, { where: { AND: [{ strs: { isEmpty: true } }, parsed] } }))
+      await live.ready
+      expect(byId(live.toArray())).toEqual(byId(await db.prisma.allTypes.findMany({ where: { AND: [{ strs: { isEmpty: true } }, where] } })))
+      live.close()
+    }
+  })
+
+  it('refuses other fields and operators, naming them', () => {
+    const filter = sync.where(db.prisma.todo, { fields: ['completed', 'title'], operators: ['equals', 'contains', 'OR'] })
+    const refusals: [unknown, string][] = [
+      [{ ownerId: 'x' }, '"ownerId"'],
+      [{ title: { startsWith: 'x' } }, '"startsWith"'],
+      [{ AND: [{ completed: true }] }, '"AND"'],
+      [{ OR: [{ title: { mode: 'insensitive', contains: 'x' } }] }, '"mode"'],
+      [{ title: { in: ['a'] } }, '"in"'],
+      [{ completed: 'yes' }, 'completed'],
+      [{ title: 5 }, 'title'],
+      ['completed = true', 'object'],
+    ]
+    for (const [input, named] of refusals) {
+      const result = filter.safeParse(input)
+      expect(result.success, JSON.stringify(input)).toBe(false)
+      expect(result.error!.message).toContain(named)
+    }
+    expect(filter.parse({ OR: [{ title: { contains: 'x' } }, { completed: false }] })).toEqual({ OR: [{ title: { contains: 'x' } }, { completed: false }] })
+  })
+
+  it('checks values: uuid text, Int range, non-empty in lists, no null for required fields', () => {
+    const filter = sync.where(db.prisma.todo, { fields: ['id', 'completed'] })
+    expect(filter.safeParse({ id: 'not-a-uuid' }).success).toBe(false)
+    expect(filter.safeParse({ id: { contains: '0000' } }).success).toBe(false) // no LIKE on uuid
+    expect(filter.safeParse({ id: { in: [] } }).success).toBe(false)
+    expect(filter.safeParse({ completed: null }).success).toBe(false)
+    expect(filter.safeParse({ id: '00000000-0000-0000-0000-000000000001' }).success).toBe(true)
+    const ints = sync.where(db.prisma.issue, { fields: ['priority', 'description'] })
+    expect(ints.safeParse({ priority: 2 ** 31 }).success).toBe(false)
+    expect(ints.safeParse({ priority: 1.5 }).success).toBe(false)
+    expect(ints.safeParse({ description: null, priority: { notIn: [1, 2] } }).success).toBe(true)
+  })
+
+  it('refuses at definition time what a client filter cannot be', () => {
+    expect(() => sync.where(db.prisma.issue, { fields: ['project' as 'title'] })).toThrow(/relation/)
+    expect(() => sync.where(db.prisma.allTypes, { fields: ['json'] })).toThrow(/Json field "json"/)
+    expect(() => sync.where(db.prisma.allTypes, { fields: ['strs'] })).toThrow(/list field "strs"/)
+    expect(() => sync.where(db.prisma.todo, { fields: ['nope' as 'title'] })).toThrow(/no field "nope"/)
+    expect(() => sync.where(db.prisma.todo, { fields: ['title'], operators: ['search' as 'equals'] })).toThrow(/unknown operator "search"/)
+  })
+
+  it('narrows but never widens: the server ANDs its own constraint', async () => {
+    await db.sql(`INSERT INTO todos (id, title, owner_id) VALUES (gen_random_uuid(), 'mine', 'me'), (gen_random_uuid(), 'theirs', 'them')`)
+    const filter = sync.where(db.prisma.todo, { fields: ['title'] })
+    const where = filter.parse({ OR: [{ title: 'mine' }, { title: 'theirs' }] })
+    const live = sync.live(sync.shape(db.prisma.todo, { where: { AND: [{ ownerId: 'me' }, where] } }))
+    await live.ready
+    await until(() => live.rows.size > 0, 'rows')
+    expect(live.toArray().map((r) => r.title)).toEqual(['mine'])
+    live.close()
+  })
+})
