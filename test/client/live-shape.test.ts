@@ -1,0 +1,121 @@
+// The live shape's own logic, fed a scripted event sequence (what a subscription delivers): batches
+// applied at up-to-date, must-refetch replacing the rows, awaitTxId from changes or snapshot bounds
+// (32-bit txids against 64-bit snapshot xids), closing.
+import { describe, expect, it } from 'vitest'
+import { LiveShape, TxidTimeoutError, visibleInSnapshot, type SyncEvent, type TrackedEvent } from '../../client/index.js'
+
+type Row = { id: string; n: number }
+
+/** An event source the test pushes into, as a subscription would deliver. */
+function scripted() {
+  const queue: TrackedEvent<Row>[] = []
+  let wake: (() => void) | undefined
+  let ended = false
+  let failure: unknown
+  let seq = 0
+  const push = (...events: SyncEvent<Row>[]) => {
+    for (const data of events) queue.push({ id: String(++seq), data })
+    wake?.()
+  }
+  async function* source(signal: AbortSignal): AsyncIterable<TrackedEvent<Row>> {
+    signal.addEventListener('abort', () => wake?.())
+    for (;;) {
+      while (queue.length) yield queue.shift()!
+      if (failure) throw failure
+      if (ended || signal.aborted) return
+      await new Promise<void>((r) => (wake = r))
+    }
+  }
+  return { source, push, end: () => { ended = true; wake?.() }, fail: (e: unknown) => { failure = e; wake?.() } }
+}
+
+const insert = (id: string, n: number, txid = 1): SyncEvent<Row> => ({ type: 'insert', key: id, row: { id, n }, txids: [txid] })
+const upToDate: SyncEvent<Row> = { type: 'up-to-date' }
+const tick = () => new Promise((r) => setTimeout(r, 0))
+
+describe('LiveShape', () => {
+  it('applies a batch only at up-to-date, and tells listeners once per batch', async () => {
+    const s = scripted()
+    const live = new LiveShape<Row>(s.source)
+    const seen: [number, number][] = []
+    live.subscribe((rows, changes) => seen.push([rows.size, changes.length]))
+    s.push(insert('a', 1), insert('b', 2))
+    await tick()
+    expect(live.rows.size).toBe(0)
+    s.push({ type: 'snapshot-end', xmin: '100', xmax: '105', xip: ['102'] }, upToDate)
+    await live.ready
+    expect(live.toArray()).toEqual([{ id: 'a', n: 1 }, { id: 'b', n: 2 }])
+    s.push({ type: 'update', key: 'a', row: { id: 'a', n: 10 }, changes: { n: 10 }, txids: [106] }, { type: 'delete', key: 'b', row: { id: 'b', n: 2 }, txids: [106] }, upToDate)
+    await tick()
+    expect(live.toArray()).toEqual([{ id: 'a', n: 10 }])
+    expect(seen).toEqual([[2, 2], [1, 2]])
+    live.close()
+  })
+
+  it('replaces the rows after must-refetch, keeping the old ones visible until the new snapshot is complete', async () => {
+    const s = scripted()
+    const live = new LiveShape<Row>(s.source)
+    s.push(insert('a', 1), insert('b', 2), upToDate)
+    await live.ready
+    s.push({ type: 'must-refetch' }, insert('c', 3))
+    await tick()
+    expect(live.isUpToDate).toBe(false)
+    expect([...live.rows.keys()]).toEqual(['a', 'b'])
+    s.push(upToDate)
+    await tick()
+    expect(live.toArray()).toEqual([{ id: 'c', n: 3 }])
+    live.close()
+  })
+
+  it('resolves awaitTxId from a change once its batch is up to date, or from the snapshot bounds', async () => {
+    const s = scripted()
+    const live = new LiveShape<Row>(s.source)
+    s.push({ type: 'snapshot-end', xmin: '1000', xmax: '1010', xip: ['1003'] }, upToDate)
+    await live.ready
+    await live.awaitTxId(999, { timeout: 0 }) // below xmin
+    await live.awaitTxId(1005, { timeout: 0 }) // below xmax, not in progress
+    const inProgress = live.awaitTxId(1003, { timeout: 1000 })
+    const later = live.awaitTxId(1020)
+    let done = false
+    void later.then(() => (done = true))
+    s.push(insert('x', 1, 1020))
+    await tick()
+    expect(done).toBe(false) // seen, but its batch is not complete yet
+    s.push(insert('y', 2, 1003), upToDate)
+    await Promise.all([inProgress, later])
+    await expect(live.awaitTxId(4242, { timeout: 10 })).rejects.toBeInstanceOf(TxidTimeoutError)
+    live.close()
+  })
+
+  it('compares 32-bit txids with 64-bit snapshot xids in the same epoch', () => {
+    const epoch = 5n << 32n
+    const bounds = { xmin: String(epoch + 100n), xmax: String(epoch + 200n), xip: [String(epoch + 150n)] }
+    expect(visibleInSnapshot(99, bounds)).toBe(true)
+    expect(visibleInSnapshot(150, bounds)).toBe(false)
+    expect(visibleInSnapshot(199, bounds)).toBe(true)
+    expect(visibleInSnapshot(200, bounds)).toBe(false)
+    // Across a wraparound: xmax just past an epoch boundary, txid just before it.
+    const wrap = { xmin: String((6n << 32n) - 10n), xmax: String((6n << 32n) + 5n), xip: [] }
+    expect(visibleInSnapshot(2 ** 32 - 3, wrap)).toBe(true)
+    expect(visibleInSnapshot(4, wrap)).toBe(true)
+    expect(visibleInSnapshot(5, wrap)).toBe(false)
+  })
+
+  it('rejects ready and waiting txids when the subscription fails; close rejects waiters and stops', async () => {
+    const s = scripted()
+    const failing = new LiveShape<Row>(s.source)
+    const waiting = failing.awaitTxId(1)
+    s.fail(new Error('FORBIDDEN'))
+    await expect(failing.ready).rejects.toThrow('FORBIDDEN')
+    await expect(waiting).rejects.toThrow('FORBIDDEN')
+    await expect(failing.done).rejects.toThrow('FORBIDDEN')
+    expect(failing.error).toBeInstanceOf(Error)
+
+    const t = scripted()
+    const closing = new LiveShape<Row>(t.source)
+    const pending = closing.awaitTxId(7)
+    closing.close()
+    await expect(pending).rejects.toThrow('closed')
+    await closing.done
+  })
+})
