@@ -32,9 +32,16 @@ export interface TestApp {
   close(): Promise<void>
 }
 
-export async function startApp(options: { subscription?: SubscriptionOptions; engine?: Partial<EngineOptions> } = {}): Promise<TestApp> {
+export interface AppOptions {
+  subscription?: SubscriptionOptions
+  engine?: Partial<EngineOptions>
+  /** Another Sync (e.g. http mode) instead of the embedded engine. */
+  sync?: (db: TestDatabase) => Promise<Sync>
+}
+
+export async function startApp(options: AppOptions = {}): Promise<TestApp> {
   const db = await createTestDatabase()
-  const sync = createSync({
+  const sync = options.sync ? await options.sync(db) : createSync({
     prisma: db.prisma,
     databaseUrl: db.url,
     engine: { slotName: `t_${randomBytes(5).toString('hex')}`, temporarySlot: true, ...options.engine },
