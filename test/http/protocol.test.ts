@@ -24,6 +24,7 @@ beforeAll(async () => {
       m.value.is_completed === 'true' || m.value.is_completed === 't' ? null
         : m.value.title ? { ...m, value: { ...m.value, title: m.value.title.toUpperCase() } } : m), options),
     '/fetch': fromFetch(sync.fetchHandler(sync.shape({ table: 'todos' }), options)),
+    '/sse': sync.handler(sync.shape({ table: 'todos' }), { sseTimeoutMs: 1500, keepAliveMs: 400 }),
     '/private': sync.handler(sync.shape({ table: 'todos' }), { cors: { origin: ['https://app.example'], allowHeaders: ['authorization'], credentials: true } }),
   }
   app = await mount((req, res) => {
@@ -225,6 +226,52 @@ describe('responses', () => {
     client.close()
     await db.sql(`DELETE FROM todos WHERE id = $1`, [uuid(3)])
   })
+})
+
+describe('SSE', () => {
+  it('streams data events, keep-alive comments, and closes after the SSE timeout', async () => {
+    const { handle, offset } = await synced('/sse')
+    const started = Date.now()
+    const response = await fetch(`${app.url}/sse?offset=${offset}&handle=${handle}&live=true&live_sse=true`, { headers: { accept: 'text/event-stream' } })
+    expect(response.headers.get('content-type')).toBe('text/event-stream')
+    expect(response.headers.get('cache-control')).toBe('public, max-age=1')
+    expect(response.headers.get('electric-offset')).toBe(offset)
+    expect(response.headers.get('electric-cursor')).toMatch(/^\d+$/)
+    expect(response.headers.has('electric-schema')).toBe(false)
+    setTimeout(() => void db.sql(`UPDATE todos SET title = 'sse' WHERE id = $1`, [uuid(1)]), 200)
+    const text = await response.text()
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1400)
+    const events = text.split('\n\n').filter(Boolean)
+    expect(events).toContain(': keep-alive')
+    const data = events.filter((e) => e.startsWith('data: ')).map((e) => JSON.parse(e.slice(6)))
+    expect(data[0]).toMatchObject({ value: { id: uuid(1), title: 'sse' }, headers: { operation: 'update' } })
+    const upToDate = data.at(-1)
+    expect(upToDate.headers.control).toBe('up-to-date')
+    // An SSE client resumes from `<global_last_seen_lsn>_0`: never before the change it got.
+    expect(BigInt(upToDate.headers.global_last_seen_lsn)).toBeGreaterThanOrEqual(BigInt(data[0].headers.lsn))
+    await db.sql(`UPDATE todos SET title = 'one' WHERE id = $1`, [uuid(1)])
+  })
+})
+
+describe('log=changes_only', () => {
+  for (const subsetMethod of ['GET', 'POST'] as const) {
+    it(`sends only later changes, and subset snapshots on request (${subsetMethod})`, async () => {
+      const client = new ClientShape<{ id: string; title: string; owner_id: string }>(`${app.url}/todos`, { log: 'changes_only', subsetMethod })
+      await client.until(() => true)
+      expect(client.rows).toEqual([])
+      expect(client.requests[0]!.url.searchParams.get('log')).toBe('changes_only')
+      expect(JSON.parse(client.requests[0]!.body!)).toEqual([{ headers: expect.objectContaining({ control: 'snapshot-end' }) }])
+      await client.shape.requestSnapshot({ where: 'owner_id = $1', params: { '1': 'u2' }, orderBy: 'title', limit: 10 })
+      expect(client.rows.map((r) => r.id)).toEqual([uuid(2)])
+      await db.sql(`INSERT INTO todos (id, title, owner_id) VALUES ($1, 'five', 'u1')`, [uuid(5)])
+      await client.until((rows) => rows.length === 2)
+      await db.sql(`DELETE FROM todos WHERE id = $1`, [uuid(5)])
+      await client.until((rows) => rows.length === 1)
+      const subset = client.requests.find((r) => r.headers.get('electric-snapshot') === 'true')!
+      expect(subset.method).toBe(subsetMethod)
+      client.close()
+    })
+  }
 })
 
 describe('transform', () => {
