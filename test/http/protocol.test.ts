@@ -24,6 +24,13 @@ beforeAll(async () => {
       m.value.is_completed === 'true' || m.value.is_completed === 't' ? null
         : m.value.title ? { ...m, value: { ...m.value, title: m.value.title.toUpperCase() } } : m), options),
     '/fetch': fromFetch(sync.fetchHandler(sync.shape({ table: 'todos' }), options)),
+    '/throws': (req: any, res: any) => sync.handler(() => {
+      throw new Error('not signed in')
+    })(req, res, (error) => {
+      res.statusCode = 401
+      res.end(String((error as Error).message))
+    }),
+    '/bad-shape': sync.handler(() => sync.shape({ table: 'todos', where: '' })),
     '/sse': sync.handler(sync.shape({ table: 'todos' }), { sseTimeoutMs: 1500, keepAliveMs: 400 }),
     '/private': sync.handler(sync.shape({ table: 'todos' }), { cors: { origin: ['https://app.example'], allowHeaders: ['authorization'], credentials: true } }),
   }
@@ -211,6 +218,15 @@ describe('responses', () => {
     expect(other.headers.has('access-control-allow-origin')).toBe(false)
     const preflight = await get('/private', '', { method: 'OPTIONS', headers: { 'access-control-request-headers': 'authorization' } })
     expect(preflight.headers.get('access-control-allow-headers')).toBe('authorization')
+  })
+
+  it("passes errors of the app's shape function to next(), and answers a ShapeError with 400", async () => {
+    const r = await get('/throws', 'offset=-1')
+    expect(r.status).toBe(401)
+    expect(r.text).toBe('not signed in')
+    const bad = await get('/bad-shape', 'offset=-1')
+    expect(bad.status).toBe(400)
+    expect(JSON.parse(bad.text)).toEqual({ message: 'Invalid request', errors: { where: [expect.any(String)] } })
   })
 
   it('ignores unknown parameters and cache busters', async () => {
