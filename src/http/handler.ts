@@ -6,7 +6,7 @@ import type { ShapeSource } from '../source/source.js'
 import type { Shape } from '../sync/shape.js'
 import type { InterruptRegistry } from './interrupt.js'
 import { defaultServeOptions, type ServeOptions, type ShapeHandlerOptions } from './options.js'
-import { parseClientParams, type ClientParams } from './params.js'
+import { parseClientParams } from './params.js'
 import { serveProxy } from './proxy.js'
 import { corsHeaders, errorBody, errorResponse, preflight, SERVER_HEADER, type HttpResult } from './response.js'
 import { serveLog } from './serve.js'
@@ -77,15 +77,28 @@ async function answer<Req>(
     ctx.options.onError?.(error)
     return errorBody(503, { message: 'Sync service is not ready' }, { 'retry-after': '5' })
   }
-  let params: ClientParams | undefined
-  if (!source.proxy) {
-    const parsed = parseClientParams(request.url.searchParams, body.value)
-    if (!parsed.ok) return errorBody(400, { message: 'Invalid request', errors: parsed.errors })
-    params = parsed.params
-  }
-  const live = params ? params.live : flag(request.url.searchParams.get('live'))
   const options: ServeOptions = { ...defaultServeOptions, ...definedOnly(ctx.options) }
   const started = Date.now()
+  let live: boolean
+  let serve: (shape: Shape<unknown>, signal: AbortSignal) => Promise<HttpResult>
+  if (source.proxy) {
+    const proxy = source.proxy.bind(source)
+    live = flag(request.url.searchParams.get('live'))
+    serve = (shape, signal) => serveProxy({ proxy }, shape, {
+      method, query: request.url.searchParams, subsetBody: subsetOf(body.value),
+      ifNoneMatch: request.header('if-none-match'), accept: request.header('accept'), signal,
+    })
+  } else {
+    const parsed = parseClientParams(request.url.searchParams, body.value)
+    if (!parsed.ok) return errorBody(400, { message: 'Invalid request', errors: parsed.errors })
+    const params = parsed.params
+    live = params.live
+    const respond = params.subset ? serveSubset : params.live && params.liveSse ? serveSse : serveLog
+    serve = (shape, signal) => respond(source, shape, {
+      method, params, ifNoneMatch: request.header('if-none-match'), signal, options,
+      holdMs: Math.max(0, options.liveTimeoutMs - (Date.now() - started)),
+    })
+  }
   for (;;) {
     let shape: Shape<unknown>
     try {
@@ -102,18 +115,7 @@ async function answer<Req>(
     const signal = AbortSignal.any([request.signal, attempt.signal])
     let result: HttpResult
     try {
-      if (source.proxy) {
-        result = await serveProxy({ proxy: source.proxy.bind(source) }, shape, {
-          method, query: request.url.searchParams, subsetBody: subsetOf(body.value),
-          ifNoneMatch: request.header('if-none-match'), accept: request.header('accept'), signal,
-        })
-      } else {
-        const serve = params!.subset ? serveSubset : params!.live && params!.liveSse ? serveSse : serveLog
-        result = await serve(source, shape, {
-          method, params: params!, ifNoneMatch: request.header('if-none-match'), signal, options,
-          holdMs: Math.max(0, options.liveTimeoutMs - (Date.now() - started)),
-        })
-      }
+      result = await serve(shape, signal)
     } catch (error) {
       unregister()
       if (interrupted) continue
