@@ -1,6 +1,5 @@
 // Responses as Electric sends them: the framework-neutral result type, cache-control, etag, CORS and
 // the error bodies (400 `Invalid request`, 409 must-refetch, 5xx without internals).
-import { EngineError } from '../engine/errors.js'
 import { ShapeError } from '../shape/errors.js'
 import { isClientError } from '../source/source.js'
 import type { CorsOptions, ServeOptions } from './options.js'
@@ -134,9 +133,9 @@ const connectionCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENO
 
 /** Errors a retry can cure: the database (or the Electric behind a source) is unreachable or restarting. */
 export function isUnavailable(error: unknown): boolean {
-  if (error instanceof EngineError) return error.field === 'database'
-  const e = error as { code?: unknown; name?: unknown; transient?: unknown } | null
+  const e = error as { code?: unknown; transient?: unknown; field?: unknown } | null
   if (!e || typeof e !== 'object') return false
-  if (e.transient === true) return true
+  // Sources name the database itself as the faulty `field` when they cannot reach it (EngineError).
+  if (e.transient === true || e.field === 'database') return true
   return typeof e.code === 'string' && (connectionCodes.has(e.code) || e.code.startsWith('08'))
 }

@@ -1,6 +1,7 @@
-// A standalone Electric-compatible sync service over the embedded engine (or any ShapeSource):
-// `/v1/shape` where the client names the table and where clause, guarded by a secret; `/v1/health`;
-// shape DELETE when enabled. Electric's clients and tooling can point at it unchanged.
+// A standalone Electric-compatible sync service over any ShapeSource (`startShapeServer`: the embedded
+// engine, the one place http/ composes with it): `/v1/shape` where the client names the table and where
+// clause, guarded by a secret; `/v1/health`; shape DELETE when enabled. Electric's clients and tooling
+// can point at it unchanged.
 import { timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
