@@ -221,7 +221,14 @@ async function fanout(mode: 'sync' | 'notify', databaseUrl: string, pool: pg.Poo
   const subscribers = await connect(server.port, 1000)
   try {
     await latencies(pool, hotIds, subscribers, 10, TICKS_PER_S, 0) // warm-up
-    const samples = await latencies(pool, hotIds, subscribers, quick ? 30 : 150, TICKS_PER_S, 1000)
+    // Medians of runs: the machine is shared, and one disturbed run should not decide the figure.
+    const p50s: number[] = []
+    const p99s: number[] = []
+    for (let run = 0; run < (quick ? 1 : 3); run++) {
+      const samples = await latencies(pool, hotIds, subscribers, quick ? 30 : 60, TICKS_PER_S, 1000 * (run + 1))
+      p50s.push(percentile(samples, 50))
+      p99s.push(percentile(samples, 99))
+    }
     const rates: number[] = []
     const ticks = quick ? 30 : 100
     const cpuBefore = await server.request<number>({ type: 'cpu' }, 'cpu')
@@ -231,7 +238,7 @@ async function fanout(mode: 'sync' | 'notify', databaseUrl: string, pool: pg.Poo
     const rate = median(rates)
     const frames = Array.from({ length: SHAPES }, (_, group) =>
       subscribers[group]!.lastChangeFrame!.replace(/tick \d+/, 'tick __TICK__'))
-    return { p50: percentile(samples, 50), p99: percentile(samples, 99), rate, usPerEvent, frames }
+    return { p50: median(p50s), p99: median(p99s), rate, usPerEvent, frames }
   } finally {
     for (const s of subscribers) s.close()
     await server.stop()

@@ -2,7 +2,8 @@
 // procedure's `{ ctx, input, signal }` and decides the shape (auth lives there: a TRPCError it throws
 // reaches the client before any data). Every event is `tracked()` with a signed position, so a client
 // that reconnects with `lastEventId` resumes exactly where it was.
-import { tracked, type TrackedEnvelope } from '@trpc/server'
+import { TRPCError, tracked, type TrackedEnvelope } from '@trpc/server'
+import { ShapeError } from '../shape/errors.js'
 import type { WebSocket } from 'ws'
 import { isClientError } from '../source/source.js'
 import type { SyncEvent } from '../sync/events.js'
@@ -41,7 +42,9 @@ export function shapeSubscription<C, I, Row>(
   const ids = options.secret === undefined ? defaultIds : new EventIds(options.secret)
   return async (opts) => {
     // Built before the stream starts, so an auth error is the client's answer, with no data.
-    const shape = await build(opts)
+    const shape = await Promise.resolve(opts).then(build).catch((error: unknown) => {
+      throw error instanceof ShapeError ? badRequest(error) : error
+    })
     return trackedEvents(sync, shape, {
       ids, flow: options, signal: opts.signal, socket: socketOf(opts.ctx), lastEventId: await lastEventIdOf(opts),
     })
@@ -54,7 +57,7 @@ export function shapeSubscription<C, I, Row>(
  */
 async function lastEventIdOf(opts: SubscriptionResolverOptions<unknown, unknown>): Promise<string | undefined> {
   const fromInput = (opts.input as { lastEventId?: unknown } | undefined)?.lastEventId
-  if (typeof fromInput === 'string') return fromInput
+  if (typeof fromInput === 'string' && fromInput !== '') return fromInput
   const getRawInput = (opts as { getRawInput?: () => Promise<unknown> }).getRawInput
   const raw = (await getRawInput?.().catch(() => undefined)) as { lastEventId?: unknown } | undefined
   return typeof raw?.lastEventId === 'string' && raw.lastEventId !== '' ? raw.lastEventId : undefined
@@ -132,12 +135,15 @@ async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context: Strea
       return
     } catch (error) {
       // The resume position no longer exists (e.g. an offset past the log after a restart): start over.
-      if (!resume || yielded || signal?.aborted || !isClientError(error)) throw error
+      if (!resume || yielded || signal?.aborted || !isClientError(error)) throw isClientError(error) ? badRequest(error) : error
       resume = undefined
       yield tracked(ids.encode(restart('_')), mustRefetch)
     }
   }
 }
+
+/** A shape the source refuses (bad where, columns...) is the request's fault, as Electric's 400 says. */
+const badRequest = (error: Error) => new TRPCError({ code: 'BAD_REQUEST', message: error.message, cause: error })
 
 const restart = (handle: string): EventPosition => ({ kind: 'must-refetch', skip: 0, offset: '-1', handle })
 

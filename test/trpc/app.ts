@@ -30,6 +30,11 @@ export function appRouter(sync: Sync, prisma: PrismaClient, options: Subscriptio
         })
       })),
     }),
+    broken: t.router({
+      // A where the shape compiler refuses, and one only Postgres refuses.
+      filter: t.procedure.subscription(sync.subscription(() => sync.shape(prisma.todo, { where: { title: { search: 'x' } } as never }), options)),
+      sql: t.procedure.subscription(sync.subscription(() => sync.shape({ table: 'todos', where: 'title::int > 1 x' }), options)),
+    }),
     allTypes: t.router({
       sync: t.procedure.subscription(sync.subscription(() => sync.shape(prisma.allTypes), options)),
     }),

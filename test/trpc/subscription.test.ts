@@ -115,6 +115,17 @@ describe('shape subscriptions', () => {
     }
   })
 
+  it('answers a shape the compiler or the source refuses with BAD_REQUEST', async () => {
+    const client = app.client('alice')
+    for (const [procedure, named] of [[client.broken.filter, 'search'], [client.broken.sql, 'syntax']] as const) {
+      const attempt = record(procedure, undefined)
+      await until(() => attempt.error !== undefined, `an error from ${named}`)
+      expect(attempt.error.data.code).toBe('BAD_REQUEST')
+      expect(attempt.error.message).toContain(named)
+      expect(attempt.events).toEqual([])
+    }
+  })
+
   it('passes a FORBIDDEN from the shape function to the client, with no data', async () => {
     const attempt = record(app.client(null).todos.sync, {})
     await until(() => attempt.error !== undefined, 'an error')
