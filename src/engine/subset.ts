@@ -18,7 +18,11 @@ export async function querySubset(
   pool: pg.Pool, log: ShapeLog, request: SubsetRequest,
 ): Promise<{ metadata: SubsetMetadata; messages: ChangeMessage[] }> {
   const { table, definition } = log
-  const types = new Map(table.columns.map((c) => [c.name, { type: c.type, dims: c.dims, isEnum: c.isEnum }]))
+  // Only the shape's own columns: filtering or ordering by a column the shape hides would reveal it.
+  const types = new Map(log.columns.map((name) => {
+    const c = table.byName.get(name)!
+    return [c.name, { type: c.type, dims: c.dims, isEnum: c.isEnum, enumLabels: c.enumLabels }] as const
+  }))
   const params = request.params ?? []
   const shift = definition.params?.length ?? 0
   const conditions: string[] = []

@@ -31,6 +31,7 @@ beforeAll(async () => {
       res.end(String((error as Error).message))
     }),
     '/bad-shape': sync.handler(() => sync.shape({ table: 'todos', where: '' })),
+    '/titles': sync.handler(sync.shape({ table: 'todos', columns: ['id', 'title'] })),
     '/sse': sync.handler(sync.shape({ table: 'todos' }), { sseTimeoutMs: 1500, keepAliveMs: 400 }),
     '/private': sync.handler(sync.shape({ table: 'todos' }), { cors: { origin: ['https://app.example'], allowHeaders: ['authorization'], credentials: true } }),
   }
@@ -336,6 +337,14 @@ describe('subsets', () => {
       expect(r.status).toBe(400)
     }
     expect((await db.sql(`SELECT count(*)::int AS n FROM todos`))[0].n).toBe(2)
+  })
+
+  it("cannot filter or order by a column the route's shape does not select", async () => {
+    for (const [key, value] of [['subset__where', `owner_id = 'u2'`], ['subset__order_by', 'owner_id']]) {
+      const r = await get('/titles', `offset=-1&${key}=${encodeURIComponent(value!)}`)
+      expect(r.status, value).toBe(400)
+    }
+    expect((await get('/titles', `offset=-1&subset__where=${encodeURIComponent(`title = 'two'`)}`)).status).toBe(200)
   })
 
   it('answers bad POST bodies as Electric does', async () => {
