@@ -4,7 +4,9 @@
 import { randomBytes } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ElectricError } from '../../src/electric/errors.js'
+import { ElectricError, ElectricUnavailableError } from '../../src/electric/errors.js'
+import { ElectricSource } from '../../src/electric/source.js'
+import { isClientError } from '../../src/source/source.js'
 import { createSync, type Sync } from '../../src/sync/sync.js'
 import { createTestDatabase, type TestDatabase } from '../support/db.js'
 import { appRoutes, handlerSuite, streamSuite } from './suite.js'
@@ -154,6 +156,14 @@ describe('proxy', () => {
     expect((error as ElectricError).status).toBe(401)
     expect(String((error as Error).message)).not.toContain('wrong')
     await wrong.close()
+  })
+
+  it('reports an unreachable Electric as a transient error without the URL or secret', async () => {
+    const source = new ElectricSource({ url: 'http://127.0.0.1:9/', secret })
+    const error = await source.fetch({ namespace: 'public', table: 'todos', replica: 'default' }, { offset: '-1' }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ElectricUnavailableError)
+    expect(isClientError(error)).toBe(false)
+    expect(String((error as Error).message)).not.toContain(secret)
   })
 
   it('never shows the secret to clients or in the server log', () => {
