@@ -4,12 +4,17 @@
 const maxItems = 500
 const maxBytes = 256 * 1024
 
-/** A JSON array of already-encoded items. */
-export async function* jsonArray(items: readonly string[]): AsyncGenerator<string> {
-  if (items.length === 0) {
-    yield '[]'
-    return
+/** A JSON array of already-encoded items: one string when it fits in one piece, else streamed pieces. */
+export function jsonArray(items: readonly string[]): string | AsyncGenerator<string> {
+  if (items.length <= maxItems) {
+    let size = 2
+    for (const item of items) size += item.length + 1
+    if (size < maxBytes) return `[${items.join(',')}]`
   }
+  return jsonPieces(items)
+}
+
+async function* jsonPieces(items: readonly string[]): AsyncGenerator<string> {
   let piece = '['
   let count = 0
   for (let i = 0; i < items.length; i++) {
