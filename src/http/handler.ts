@@ -107,29 +107,26 @@ async function answer<Req>(
       if (error instanceof ShapeError) return errorResponse(error).result
       throw error
     }
-    const attempt = new AbortController()
-    let interrupted = false
-    const unregister = live && ctx.interrupts
-      ? ctx.interrupts.register(shape.definition, () => { interrupted = true; attempt.abort() })
-      : () => {}
-    const signal = AbortSignal.any([request.signal, attempt.signal])
+    // Live requests can be interrupted (sync.interrupt); others only end with their client.
+    const hold = live && ctx.interrupts ? ctx.interrupts.hold(shape.definition, request.signal) : undefined
     let result: HttpResult
     try {
-      result = await serve(shape, signal)
+      result = await serve(shape, hold?.signal ?? request.signal)
     } catch (error) {
-      unregister()
-      if (interrupted) continue
+      hold?.release()
+      if (hold?.interrupted) continue
       if (request.signal.aborted) return { status: 499, headers: {} }
       const { result: response, serverError } = errorResponse(error)
       if (serverError) ctx.options.onError?.(error)
       return response
     }
-    if (interrupted) {
+    if (hold?.interrupted) {
       // Re-run the shape function: the same shape holds on, a changed one answers 409 (handle mismatch).
+      hold.release()
       if (result.body !== undefined) await dispose(result.body)
       continue
     }
-    return afterBody(result, unregister)
+    return hold ? afterBody(result, hold.release) : result
   }
 }
 

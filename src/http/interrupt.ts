@@ -17,14 +17,33 @@ export type InterruptMatch =
   /** A Prisma model delegate such as `prisma.todo`. */
   | object
 
+/** A live request registered for interrupts: its signal aborts when the client leaves or it is interrupted. */
+export interface Hold {
+  readonly signal: AbortSignal
+  readonly interrupted: boolean
+  /** Unregisters; call once the response has been sent. */
+  release(): void
+}
+
 export class InterruptRegistry {
   private readonly held = new Map<symbol, { definition: ShapeDefinition; interrupt: () => void }>()
 
-  /** Registers a held request; returns its unregister function. */
-  register(definition: ShapeDefinition, interrupt: () => void): () => void {
+  /** Registers a live request serving `definition`; `client` is the request's own abort signal. */
+  hold(definition: ShapeDefinition, client: AbortSignal): Hold {
     const id = Symbol('request')
-    this.held.set(id, { definition, interrupt })
-    return () => this.held.delete(id)
+    const controller = new AbortController()
+    const abort = () => controller.abort()
+    client.addEventListener('abort', abort, { once: true })
+    const hold = {
+      signal: controller.signal,
+      interrupted: false,
+      release: () => {
+        client.removeEventListener('abort', abort)
+        this.held.delete(id)
+      },
+    }
+    this.held.set(id, { definition, interrupt: () => { hold.interrupted = true; abort() } })
+    return hold
   }
 
   /** Interrupts every held request whose shape matches; returns how many. */
