@@ -3,11 +3,12 @@
 //   PORT (default 3000) · tRPC over WebSocket at /trpc (todos.sync, todos.mutate) · GET /shapes/todos
 //   (Electric protocol) · / (live server-rendered page) · GET /health
 import { createServer, type IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '../generated/prisma/client.js'
-import { createSync, createSyncWSServer, parseCookies } from '../src/index.js'
+import { createSync, createSyncWSServer, parseCookies, type Sync } from '../src/index.js'
 import { startPostgres } from '../src/testing/postgres.js'
 import { applyMigrations } from '../src/testing/migrate.js'
 import { createRouter, type DemoContext } from './router.js'
@@ -20,6 +21,7 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 export interface DemoServer {
   url: string
   databaseUrl: string
+  sync: Sync
   close(): Promise<void>
 }
 
@@ -69,6 +71,11 @@ export async function startDemo(options: { port?: number; databaseUrl?: string; 
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found')
     }
   })
+  const upgraded = new Set<Duplex>()
+  server.on('upgrade', (_req, socket: Duplex) => {
+    upgraded.add(socket)
+    socket.once('close', () => upgraded.delete(socket))
+  })
   const views = sync.attachViews(server)
   const trpc = createSyncWSServer({
     router,
@@ -86,10 +93,12 @@ export async function startDemo(options: { port?: number; databaseUrl?: string; 
   return {
     url,
     databaseUrl,
+    sync,
     close: () => (closing ??= (async () => {
       await trpc.close({ graceMs: 0 })
       await sync.close()
       server.closeAllConnections()
+      for (const socket of upgraded) socket.destroy() // WebSockets still open keep server.close() waiting
       await new Promise<void>((resolve) => server.close(() => resolve()))
       await prisma.$disconnect()
       await postgres.stop()
