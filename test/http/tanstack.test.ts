@@ -1,18 +1,12 @@
 // TanStack DB's electric collection against sync.handler: eager sync, awaitTxId for a write made in a
 // transaction, an optimistic insert confirmed by its txid, and on-demand sync (subset snapshots).
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { createCollection, createLiveQueryCollection, eq } from '@tanstack/db'
 import { electricCollectionOptions } from '@tanstack/electric-db-collection'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { Sync } from '../../src/sync/sync.js'
 import { createTestDatabase, type TestDatabase } from '../support/db.js'
 import { mount, testSync, uuid, type Mounted } from './support.js'
 
-// The electric collection pins its own @tanstack/db; collections must be made by that copy.
-const requireFromCollection = createRequire(createRequire(import.meta.url).resolve('@tanstack/electric-db-collection'))
-const dbEntry = join(dirname(requireFromCollection.resolve('@tanstack/db/package.json')), 'dist/esm/index.js')
-const { createCollection, createLiveQueryCollection, eq } = (await import(pathToFileURL(dbEntry).href)) as typeof import('../../node_modules/@tanstack/electric-db-collection/node_modules/@tanstack/db/dist/esm/index.js')
 
 type Todo = { id: string; title: string; is_completed: boolean; owner_id: string; created_at: string }
 
