@@ -17,13 +17,17 @@ export interface FlowControl {
 }
 
 /**
- * The context with the socket attached under a symbol (enumerable, so middlewares that spread the
- * context keep it).
+ * The context with the socket attached under a symbol, enumerable so that middlewares spreading the
+ * context keep it. A plain object is copied (createContext may return one object for every connection);
+ * another object (a class instance) gets the property itself.
  */
 export function withSocket<C>(ctx: C, socket: WebSocket): C {
-  const target = (typeof ctx === 'object' && ctx !== null ? ctx : {}) as C & { [socketKey]?: WebSocket }
-  Object.defineProperty(target, socketKey, { value: socket, enumerable: true, configurable: true, writable: true })
-  return target
+  if (ctx === undefined || ctx === null) return { [socketKey]: socket } as C
+  if (typeof ctx !== 'object') return ctx
+  const proto = Object.getPrototypeOf(ctx)
+  if (proto === Object.prototype || proto === null) return { ...ctx, [socketKey]: socket }
+  if (Object.isExtensible(ctx)) Object.defineProperty(ctx, socketKey, { value: socket, enumerable: true, configurable: true, writable: true })
+  return ctx
 }
 
 export function socketOf(ctx: unknown): WebSocket | undefined {

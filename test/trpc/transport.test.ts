@@ -13,6 +13,7 @@ import { Prisma } from '../../generated/prisma/client.js'
 import { clientTransformer } from '../../client/index.js'
 import { createSyncWSServer, parseCookies, syncEncoder, syncTransformer } from '../../src/index.js'
 import { plainJson, shareEncoding } from '../../src/trpc/transformer.js'
+import { socketOf, withSocket } from '../../src/trpc/socket.js'
 import { until } from './support.js'
 
 describe('sync transformer and encoder', () => {
@@ -35,6 +36,19 @@ describe('sync transformer and encoder', () => {
     expect(syncTransformer.serialize({ id: 'u', data: control })).toEqual(new SuperJSON().serialize({ id: 'u', data: control }))
     const other = { id: 1, result: { type: 'started' } }
     expect(syncEncoder.encode(other)).toBe(JSON.stringify(other))
+  })
+
+  it('attaches each connection\'s socket to its own context, whatever createContext returns', () => {
+    const [a, b] = [{ id: 'a' }, { id: 'b' }] as unknown as import('ws').WebSocket[]
+    const shared = { user: 'x' }
+    const ctxA = withSocket(shared, a!)
+    const ctxB = withSocket(shared, b!)
+    expect([socketOf(ctxA), socketOf(ctxB), socketOf({ ...ctxA })]).toEqual([a, b, a])
+    expect(ctxA).toMatchObject({ user: 'x' })
+    class Session { user = 'y'; name() { return this.user } }
+    const session = withSocket(new Session(), a!)
+    expect([session.name(), socketOf(session)]).toEqual(['y', a])
+    expect(socketOf(withSocket(undefined, b!))).toBe(b)
   })
 
   it('parses cookies without trusting their names', () => {
