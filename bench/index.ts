@@ -5,6 +5,8 @@ import { writeFile } from 'node:fs/promises'
 import { startPostgres } from '../src/testing/postgres.js'
 import { runEngineBench } from './engine.js'
 import { runWriterBench } from './writer.js'
+import { runHttpBench } from './http.js'
+import { runPollingBench } from './polling.js'
 
 const quick = process.argv.includes('--quick')
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',')
@@ -13,6 +15,8 @@ type Suite = (server: Awaited<ReturnType<typeof startPostgres>>, opts: { quick: 
 const suites: Record<string, Suite> = {
   engine: runEngineBench,
   writer: runWriterBench,
+  http: runHttpBench,
+  polling: runPollingBench,
 }
 
 const server = await startPostgres()
