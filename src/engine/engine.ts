@@ -6,7 +6,7 @@ import type { ShapeDefinition } from '../shape/definition.js'
 import type { FetchRequest, FetchResult, ShapeSource, SubsetRequest, SubsetResult } from '../source/source.js'
 import { upToDate, type Message } from '../source/messages.js'
 import { compileWhere, FilterIndex, type CompiledWhere } from '../where/index.js'
-import { electricSchema, loadTable, publishTable, quoteIdent, type TableInfo } from './catalog.js'
+import { loadTable, publishTable, quoteIdent, type TableInfo } from './catalog.js'
 import { shapeMessages, type ShapeChange } from './changes.js'
 import { EngineError } from './errors.js'
 import { formatOffset, parseOffset } from './offset.js'
@@ -141,10 +141,10 @@ export class EmbeddedEngine implements ShapeSource {
   }
 
   async fetch(definition: ShapeDefinition & { changesOnly?: boolean }, request: FetchRequest): Promise<FetchResult> {
-    const def = { ...definition, changesOnly: request.changesOnly ?? definition.changesOnly ?? false }
-    let log = await this.shapeLog(def)
+    const changesOnly = request.changesOnly ?? definition.changesOnly ?? false
+    const log = await this.shapeLog(definition, changesOnly)
     if (request.handle !== undefined && request.handle !== log.handle) return { status: 'must-refetch', handle: log.handle }
-    const schema = electricSchema(log.table, log.columns)
+    const schema = log.schema
     log.activeReaders++
     try {
       if (request.offset === 'now') {
@@ -158,10 +158,10 @@ export class EmbeddedEngine implements ShapeSource {
       let read = log.read(after, this.opts.readLimit)
       if (request.live && read.entries.length === 0) {
         await log.waitForChange(request.liveTimeout ?? this.opts.liveTimeoutMs, request.signal)
-        if (log.rotated) return { status: 'must-refetch', handle: (await this.shapeLog(def)).handle }
+        if (log.rotated) return { status: 'must-refetch', handle: (await this.shapeLog(definition, changesOnly)).handle }
         read = log.read(after, this.opts.readLimit)
       }
-      if (log.rotated) return { status: 'must-refetch', handle: (await this.shapeLog(def)).handle }
+      if (log.rotated) return { status: 'must-refetch', handle: (await this.shapeLog(definition, changesOnly)).handle }
       const messages = read.entries.map((e) => e.message)
       const encoded = read.entries.map((e) => e.json)
       if (read.upToDate) {
@@ -186,11 +186,11 @@ export class EmbeddedEngine implements ShapeSource {
 
   /** A subset snapshot (Electric's `subset__*`): the shape's rows matching the request, with the snapshot's bounds. */
   async subset(definition: ShapeDefinition, request: SubsetRequest): Promise<SubsetResult> {
-    const log = await this.shapeLog({ ...definition, changesOnly: request.changesOnly ?? false })
+    const log = await this.shapeLog(definition, request.changesOnly ?? false)
     if (request.handle !== undefined && request.handle !== log.handle) return { status: 'must-refetch', handle: log.handle }
     const offset = formatOffset(log.latestOffset)
     const { metadata, messages } = await querySubset(this.pool, log, request)
-    return { status: 'ok', handle: log.handle, offset, metadata, messages, schema: electricSchema(log.table, log.columns) }
+    return { status: 'ok', handle: log.handle, offset, metadata, messages, schema: log.schema }
   }
 
   /** The handle of a definition's current log, if it has one; never creates a log. */
@@ -200,13 +200,13 @@ export class EmbeddedEngine implements ShapeSource {
   }
 
   /** The current log of a definition, created (and snapshotted) on first use. */
-  async shapeLog(definition: ShapeDefinition & { changesOnly?: boolean }): Promise<ShapeLog> {
+  async shapeLog(definition: ShapeDefinition & { changesOnly?: boolean }, changesOnly = definition.changesOnly ?? false): Promise<ShapeLog> {
     if (this.closed) throw new EngineError('database', 'the sync engine is closed')
-    const key = canonicalKey(definition)
+    const key = canonicalKey(definition, changesOnly)
     for (;;) {
       let pending = this.shapes.get(key)
       if (!pending) {
-        pending = this.createLog(definition)
+        pending = this.createLog({ ...definition, changesOnly })
         this.shapes.set(key, pending)
         pending.catch(() => { if (this.shapes.get(key) === pending) this.shapes.delete(key) })
       }
@@ -341,12 +341,12 @@ export class EmbeddedEngine implements ShapeSource {
       if (!route) continue
       const old = change.kind === 'insert' ? undefined : change.old ?? undefined
       const record = change.kind === 'delete' ? undefined : change.record
+      if (!old && !record) continue // a delete that carries no row cannot be keyed
       const inOld = old ? route.index.match(old) : undefined
       const inNew = record ? route.index.match(record) : undefined
       // An update without its old row (replica identity not FULL): every shape may have held the row.
       const oldUnknown = change.kind === 'update' && !old
-      const candidates = oldUnknown ? route.logs
-        : !inOld || inOld.size === 0 ? inNew! : !inNew || inNew.size === 0 ? inOld : new Set([...inOld, ...inNew])
+      const candidates = oldUnknown ? route.logs : union(inOld, inNew)
       for (const log of candidates) {
         const shapeChange: ShapeChange = { old, record, inOld: oldUnknown || (inOld?.has(log) ?? false), inNew: inNew?.has(log) ?? false }
         const messages = shapeMessages(log, shapeChange, i * 2, txids, lsn)
@@ -390,6 +390,12 @@ export class EmbeddedEngine implements ShapeSource {
   }
 }
 
+function union<T>(a: Set<T> | undefined, b: Set<T> | undefined): Iterable<T> {
+  if (!a || a.size === 0) return b ?? []
+  if (!b || b.size === 0) return a
+  return new Set([...a, ...b])
+}
+
 function selectColumns(table: TableInfo, columns: string[] | undefined): string[] {
   if (!columns) return table.columns.map((c) => c.name)
   const unknown = columns.filter((c) => !table.byName.has(c))
@@ -418,10 +424,19 @@ function translateSnapshotError(error: unknown): Error {
   return error as Error
 }
 
-export function canonicalKey(definition: ShapeDefinition & { changesOnly?: boolean }): string {
+const canonicalKeys = new WeakMap<object, [string?, string?]>()
+
+/** The definition's identity as a string; cached per definition object (readers pass the same one each fetch). */
+export function canonicalKey(definition: ShapeDefinition & { changesOnly?: boolean }, changesOnly = definition.changesOnly ?? false): string {
+  let keys = canonicalKeys.get(definition)
+  if (!keys) canonicalKeys.set(definition, (keys = []))
+  return (keys[changesOnly ? 1 : 0] ??= computeKey(definition, changesOnly))
+}
+
+function computeKey(definition: ShapeDefinition, changesOnly: boolean): string {
   return JSON.stringify([
     definition.namespace, definition.table, definition.where ?? null, definition.params ?? [],
-    definition.columns ? [...definition.columns].sort() : null, definition.replica, definition.changesOnly ?? false,
+    definition.columns ? [...definition.columns].sort() : null, definition.replica, changesOnly,
   ])
 }
 

@@ -3,7 +3,7 @@
 import type { ShapeDefinition } from '../shape/definition.js'
 import type { ChangeMessage, Message, SnapshotBounds, Value } from '../source/messages.js'
 import { compareOffsets, type LogOffset } from './offset.js'
-import type { TableInfo } from './catalog.js'
+import { electricSchema, type TableInfo } from './catalog.js'
 import type { TextRow } from './transaction.js'
 
 export class LogEntry {
@@ -38,6 +38,7 @@ export class ShapeLog {
   rotated: RotationReason | undefined
   /** Changes routed here while the snapshot runs, applied or dropped once its bounds are known. */
   pending: { xid: number; apply(): void }[] | undefined = []
+  private schemaCache: Record<string, Record<string, unknown>> | undefined
   lastUsed = Date.now()
   activeReaders = 0
   /** This shape's messages of the transaction being routed (a scratch list the router fills). */
@@ -52,6 +53,11 @@ export class ShapeLog {
     private readonly options: { chunkBytes: number; maxEntries: number },
   ) {
     this.relation = [table.namespace, table.table]
+  }
+
+  /** `electric-schema` of the selected columns. */
+  get schema(): Record<string, Record<string, unknown>> {
+    return (this.schemaCache ??= electricSchema(this.table, this.columns))
   }
 
   get ready(): boolean {
