@@ -4,3 +4,4 @@ export { liveShape, LiveShape, TxidTimeoutError, type LiveShapeListener, type Li
 export type { ChangeEvent, SyncEvent, TrackedEvent } from './events.js'
 export { clientTransformer, createClientTransformer } from './transformer.js'
 export { visibleInSnapshot, type SnapshotBounds } from './txid.js'
+export { trpcCollectionOptions, toTanstackBatch, type TrpcCollectionConfig, type TrpcCollectionOptions, type TrpcCollectionUtils, type MutationProcedure, type Relation, type TanstackWireMutation } from './tanstack/index.js'

@@ -1,0 +1,34 @@
+// A transaction's mutations as the wire batch the server's `tanstackBatch` input accepts: only the
+// fields the Writer reads (the rest of a PendingMutation holds the collection itself).
+import type { PendingMutation } from '@tanstack/db'
+
+/** A table as `syncMetadata.relation` names it: `['public', 'todos']` or `'todos'`. */
+export type Relation = string | [string, string]
+
+type Values = Record<string, unknown>
+type SyncMetadata = { relation?: Relation } & Values
+
+export type TanstackWireMutation =
+  | { type: 'insert'; modified: Values; syncMetadata: SyncMetadata }
+  | { type: 'update'; original: Values; changes: Values; syncMetadata: SyncMetadata }
+  | { type: 'delete'; original: Values; syncMetadata: SyncMetadata }
+
+/** A mutation procedure of the client proxy whose input is a TanStack DB batch, such as `trpc.todos.mutate`. */
+export interface MutationProcedure {
+  mutate(batch: TanstackWireMutation[]): PromiseLike<{ txid: number }>
+}
+
+/**
+ * `mutations` (a transaction's) as a batch for the mutation procedure; `relation` becomes each one's
+ * `syncMetadata.relation`. For transactions of your own: `mutate.mutate(toTanstackBatch(transaction.mutations))`.
+ */
+export function toTanstackBatch(mutations: readonly PendingMutation<any>[], relation?: Relation): TanstackWireMutation[] {
+  return mutations.map((m): TanstackWireMutation => {
+    const syncMetadata: SyncMetadata = relation === undefined ? m.syncMetadata : { ...m.syncMetadata, relation }
+    switch (m.type) {
+      case 'insert': return { type: 'insert', modified: m.modified, syncMetadata }
+      case 'update': return { type: 'update', original: m.original, changes: m.changes, syncMetadata }
+      case 'delete': return { type: 'delete', original: m.original, syncMetadata }
+    }
+  })
+}
