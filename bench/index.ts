@@ -7,15 +7,19 @@ import { runEngineBench } from './engine.js'
 import { runWriterBench } from './writer.js'
 import { runHttpBench } from './http.js'
 import { runPollingBench } from './polling.js'
+import { runTrpcBench } from './trpc.js'
 
 const quick = process.argv.includes('--quick')
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',')
+/** Where results go (default bench/results.json and bench/results.md). */
+const out = process.argv.find((a) => a.startsWith('--out='))?.slice('--out='.length) ?? 'bench/results'
 
 type Suite = (server: Awaited<ReturnType<typeof startPostgres>>, opts: { quick: boolean }) => Promise<Record<string, number>>
 const suites: Record<string, Suite> = {
   engine: runEngineBench,
   writer: runWriterBench,
   http: runHttpBench,
+  trpc: runTrpcBench,
   polling: runPollingBench,
 }
 
@@ -37,8 +41,8 @@ const machine = {
   postgres: server.majorVersion,
 }
 const report = { machine, quick, results }
-await writeFile('bench/results.json', JSON.stringify(report, null, 2) + '\n')
-await writeFile('bench/results.md', markdown(report))
+await writeFile(`${out}.json`, JSON.stringify(report, null, 2) + '\n')
+await writeFile(`${out}.md`, markdown(report))
 console.log(JSON.stringify(report))
 
 function markdown(r: typeof report): string {
