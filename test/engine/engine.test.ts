@@ -115,3 +115,23 @@ describe('enum columns', () => {
     await expect(engine.fetch(shapeOf('issues', { where: `status = $1`, params: ['nope'] }), { offset: '-1' })).rejects.toThrow(/nope/)
   })
 })
+
+describe('schema changes', () => {
+  it('rotates the shapes of a table whose columns change; readers refetch with the new columns', async () => {
+    await db.sql(`CREATE TABLE notes (id int PRIMARY KEY, body text)`)
+    await db.sql(`INSERT INTO notes VALUES (1, 'one')`)
+    const reader = new LiveReader(engine, shapeOf('notes'))
+    await reader.nextUpToDate()
+    await db.sql(`INSERT INTO notes VALUES (2, 'two')`) // the walsender sends the table's Relation message first
+    await settle(reader)
+    await db.sql(`ALTER TABLE notes ADD COLUMN tag text`)
+    await db.sql(`INSERT INTO notes VALUES (3, 'three', 'new')`)
+    await settle(reader)
+    const controls = reader.items.map((i) => (i.message.headers as { control?: string }).control)
+    expect(controls).toContain('must-refetch')
+    expect([...reader.state.rows.values()].sort((a, b) => Number(a.id) - Number(b.id))).toEqual([
+      { id: '1', body: 'one', tag: null }, { id: '2', body: 'two', tag: null }, { id: '3', body: 'three', tag: 'new' },
+    ])
+    await reader.stop()
+  })
+})
