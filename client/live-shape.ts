@@ -2,8 +2,10 @@
 // applied a batch at a time, at each up-to-date, so `rows` and listeners only ever see states the
 // database had (a transaction's changes arrive before the up-to-date that follows them). Reconnects
 // are the tRPC client's: it resubscribes from the last tracked event, so nothing is missed or repeated;
-// a must-refetch replaces the rows with the next snapshot.
+// a must-refetch replaces the rows with the next snapshot. With `initial` (a server-rendered snapshot)
+// it starts from those rows and subscribes from the snapshot's position.
 import type { ChangeEvent, SyncEvent, TrackedEvent } from './events.js'
+import { clientTransformer } from './transformer.js'
 import { visibleInSnapshot, type SnapshotBounds } from './txid.js'
 
 /** A subscription procedure of the client proxy, such as `trpc.todos.sync`. */
@@ -13,9 +15,31 @@ export interface ShapeProcedure<TInput, Row> {
 
 export type LiveShapeListener<Row> = (rows: ReadonlyMap<string, Row>, changes: ChangeEvent<Row>[]) => void
 
-export interface LiveShapeOptions {
+/** A shape's rows at one position of its log, as the server's `prefetch` returns them (same type). */
+export interface ShapeSnapshot<Row> {
+  /** Rows by key, in the order the subscription delivered them. */
+  rows: [key: string, row: Row][]
+  /** The id of the up-to-date event the rows are current at: the subscription resumes after it. */
+  lastEventId: string
+  /** The initial snapshot's bounds (`pg_current_snapshot()`), for `awaitTxId`; null if the source sent none. */
+  bounds: SnapshotBounds | null
+  /** Txids of the changes applied after the initial snapshot, for `awaitTxId`. */
+  txids: number[]
+}
+
+/** Reads the text of the server's `serializeSnapshot` (superjson, so Dates and Decimals come back). */
+export function parseSnapshot<Row>(text: string, transformer: { deserialize(payload: unknown): unknown } = clientTransformer): ShapeSnapshot<Row> {
+  return transformer.deserialize(JSON.parse(text)) as ShapeSnapshot<Row>
+}
+
+export interface LiveShapeOptions<Row = unknown> {
   /** How many recent txids to remember for `awaitTxId` (default 10,000). */
   txidMemory?: number
+  /**
+   * Start from this snapshot (the server's `prefetch` of the same procedure and input): its rows are
+   * there at once, `ready` is resolved, and the subscription resumes from its `lastEventId`.
+   */
+  initial?: ShapeSnapshot<Row>
 }
 
 export class TxidTimeoutError extends Error {
@@ -48,22 +72,36 @@ export class LiveShape<Row> {
   private upToDate = false
   private failure: unknown
   private lastId: string | undefined
+  /** Id of the last up-to-date applied: where `rows` are current. */
+  private committedId: string | undefined
   /** Resolves at the first up-to-date: `rows` then equal the shape's query. Rejects if the subscription fails first. */
   readonly ready: Promise<void>
   /** Settles when the subscription ends: closed, stopped by the server, or failed (rejects). */
   readonly done: Promise<void>
 
-  constructor(events: (signal: AbortSignal) => AsyncIterable<TrackedEvent<Row>>, options: LiveShapeOptions = {}) {
+  constructor(events: (signal: AbortSignal) => AsyncIterable<TrackedEvent<Row>>, options: LiveShapeOptions<Row> = {}) {
     this.txidMemory = options.txidMemory ?? 10_000
     let resolveReady!: () => void
     let rejectReady!: (error: unknown) => void
     this.ready = new Promise((resolve, reject) => { resolveReady = resolve; rejectReady = reject })
     this.ready.catch(() => {})
+    if (options.initial) {
+      const { rows, lastEventId, bounds, txids } = options.initial
+      for (const [key, row] of rows) this.state.set(key, row)
+      for (const txid of txids) this.remember(txid)
+      this.bounds = bounds ?? undefined
+      this.lastId = this.committedId = lastEventId
+      this.upToDate = true
+      resolveReady()
+    }
     this.done = (async () => {
       try {
         for await (const { id, data } of events(this.controller.signal)) {
           this.lastId = id
-          if (this.apply(data)) resolveReady()
+          if (this.apply(data)) {
+            this.committedId = id
+            resolveReady()
+          }
         }
         if (!this.upToDate) rejectReady(new Error('the subscription ended before its first up-to-date'))
       } catch (error) {
@@ -99,6 +137,16 @@ export class LiveShape<Row> {
   /** Id of the last event received (what the client resumes from). */
   get lastEventId(): string | undefined {
     return this.lastId
+  }
+
+  /**
+   * The current rows and the position they are current at, to start another live shape from (e.g.
+   * after a remount); undefined until up to date. Changes received after the last up-to-date are not
+   * in it: a live shape started from it receives them again.
+   */
+  snapshot(): ShapeSnapshot<Row> | undefined {
+    if (!this.upToDate || this.committedId === undefined) return undefined
+    return { rows: [...this.state], lastEventId: this.committedId, bounds: this.bounds ?? null, txids: [...this.seen] }
   }
 
   /** Called after each batch of changes that ends in up-to-date; returns an unsubscribe function. */
@@ -192,6 +240,15 @@ export class LiveShape<Row> {
  * The live rows of a shape subscription procedure: `liveShape(trpc.todos.sync, { where })`.
  * Row types come from the procedure (the Prisma model, narrowed by the server's `select`).
  */
-export function liveShape<TInput, Row>(procedure: ShapeProcedure<TInput, Row>, input: TInput, options?: LiveShapeOptions): LiveShape<Row> {
-  return new LiveShape<Row>((signal) => procedure.subscribe(input, { signal }), options)
+export function liveShape<TInput, Row>(procedure: ShapeProcedure<TInput, Row>, input: TInput, options?: LiveShapeOptions<NoInfer<Row>>): LiveShape<Row> {
+  const from = options?.initial ? withLastEventId(input, options.initial.lastEventId) : input
+  return new LiveShape<Row>((signal) => procedure.subscribe(from, { signal }), options)
+}
+
+/** The input with `lastEventId`, where tRPC itself puts it when it resubscribes. */
+function withLastEventId<TInput>(input: TInput, lastEventId: string): TInput {
+  if (input != null && (typeof input !== 'object' || Array.isArray(input))) {
+    throw new TypeError('liveShape: resuming from a snapshot needs an object input (or none) to carry lastEventId')
+  }
+  return { ...input, lastEventId } as TInput
 }

@@ -6,3 +6,4 @@ export { syncTransformer, createSyncTransformer, registerDecimal, type SyncTrans
 export { syncEncoder } from './encoder.js'
 export { EventIds, type EventKind, type EventPosition } from './event-id.js'
 export type { FlowControl } from './socket.js'
+export { prefetch, prefetchShape, serializeSnapshot, type PrefetchOptions, type ShapeSnapshot, type ShapeSubscriptionOutput } from './prefetch.js'

@@ -36,10 +36,13 @@ export type ShapeSubscriptionResolver<C, I, Row> =
 const defaultIds = new EventIds()
 const OPEN = 1
 
+/** The EventIds a subscription with this `secret` signs with (one shared default per process). */
+export const eventIdsFor = (secret: string | Uint8Array | undefined) => secret === undefined ? defaultIds : new EventIds(secret)
+
 export function shapeSubscription<C, I, Row>(
   sync: Sync, build: ShapeBuilder<C, I, Row>, options: SubscriptionOptions = {},
 ): ShapeSubscriptionResolver<C, I, Row> {
-  const ids = options.secret === undefined ? defaultIds : new EventIds(options.secret)
+  const ids = eventIdsFor(options.secret)
   return async (opts) => {
     // Built before the stream starts, so an auth error is the client's answer, with no data.
     const shape = await Promise.resolve(opts).then(build).catch((error: unknown) => {
@@ -63,7 +66,7 @@ async function lastEventIdOf(opts: SubscriptionResolverOptions<unknown, unknown>
   return typeof raw?.lastEventId === 'string' && raw.lastEventId !== '' ? raw.lastEventId : undefined
 }
 
-interface StreamContext {
+export interface StreamContext {
   ids: EventIds
   flow: FlowControl
   signal: AbortSignal | undefined
@@ -78,7 +81,7 @@ const upToDate: SyncEvent<never> = plainJson({ type: 'up-to-date' })
 /** Rows of the initial snapshot share their chunk's offset: re-reading from it repeats them. */
 const isSnapshotOffset = (offset: string) => offset === '-1' || offset.startsWith('0_')
 
-async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context: StreamContext): AsyncGenerator<TrackedEnvelope<SyncEvent<Row>>, void> {
+export async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context: StreamContext): AsyncGenerator<TrackedEnvelope<SyncEvent<Row>>, void> {
   const { ids, signal, socket } = context
   const highWater = context.flow.highWaterBytes ?? defaultHighWater
   let resume = context.lastEventId === undefined ? undefined : ids.decode(context.lastEventId)
