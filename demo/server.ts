@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '../generated/prisma/client.js'
-import { createSync, createSyncWSServer, parseCookies, type Sync } from '../src/index.js'
+import { createSync, createSyncWSServer, parseCookies, prefetch, type Sync } from '../src/index.js'
 import { startPostgres } from '../src/testing/postgres.js'
 import { applyMigrations } from '../src/testing/migrate.js'
 import { createRouter, type DemoContext } from './router.js'
@@ -36,8 +36,8 @@ export async function startDemo(options: { port?: number; databaseUrl?: string; 
   const router = createRouter(sync, prisma)
 
   const app = await build({
-    entryPoints: [here('./app/main.ts')], bundle: true, write: false, format: 'esm', platform: 'browser',
-    target: 'es2022', minify: true, logLevel: 'silent',
+    entryPoints: [here('./app/main.tsx')], bundle: true, write: false, format: 'esm', platform: 'browser',
+    target: 'es2022', minify: true, logLevel: 'silent', jsx: 'automatic', define: { 'process.env.NODE_ENV': '"production"' },
   })
   const appJs = app.outputFiles[0]!.text
 
@@ -60,7 +60,9 @@ export async function startDemo(options: { port?: number; databaseUrl?: string; 
     } else if (url.pathname === '/' && req.method === 'GET') {
       const asUser = url.searchParams.get('user')
       const user = asUser ?? userOf(req)
-      renderPage(view, user, views.script).then(
+      // The user's todos.sync rows, read through the procedure (its auth and input) as the WebSocket will.
+      prefetch(router.createCaller({ user }).todos.sync({}))
+        .then((snapshot) => renderPage({ user, snapshot, view, runtimeScript: views.script })).then(
         (page) => res.writeHead(200, {
           'content-type': 'text/html; charset=utf-8',
           ...(asUser ? { 'set-cookie': `user=${encodeURIComponent(asUser)}; Path=/; SameSite=Lax` } : {}),

@@ -1,14 +1,31 @@
-// The HTML of `/`: the live server-rendered list (kept live by the runtime script, no app code), the
-// interactive tRPC app, and a count read by Electric's own client from the HTTP shape endpoint.
-import { html, type LiveView } from '../src/index.js'
+// The HTML of `/`: the tRPC app rendered with React from a prefetched snapshot (embedded for hydration),
+// the live server-rendered list (kept live by the runtime script, no app code), and a count read by
+// Electric's own client from the HTTP shape endpoint.
+import { renderToString } from 'react-dom/server'
+import { createTRPCClient } from '@trpc/client'
+import { html, serializeSnapshot, type LiveView, type ShapeSnapshot } from '../src/index.js'
 import type { Todo } from '../generated/prisma/client.js'
+import { TodoApp } from './app/todo-app.js'
+import type { AppRouter } from './router.js'
+
+/** The server render never subscribes: a client without links stands in for the browser's. */
+const serverClient = createTRPCClient<AppRouter>({ links: [] })
 
 export function renderTodo(todo: Pick<Todo, 'id' | 'title' | 'completed' | 'ownerId'>) {
   return html`<li class="todo${todo.completed ? ' done' : ''}"><span class="title">${todo.title}</span> <small>${todo.ownerId}</small></li>`
 }
 
-export async function renderPage(view: LiveView<Todo>, user: string, runtimeScript: string): Promise<string> {
+export interface PageOptions {
+  user: string
+  /** The user's `todos.sync` rows, prefetched: rendered here, resumed from in the browser. */
+  snapshot: ShapeSnapshot<Todo>
+  view: LiveView<Todo>
+  runtimeScript: string
+}
+
+export async function renderPage({ user, snapshot, view, runtimeScript }: PageOptions): Promise<string> {
   const list = await view.html()
+  const app = renderToString(<TodoApp trpc={serverClient} user={user} initial={snapshot} />)
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -27,18 +44,14 @@ export async function renderPage(view: LiveView<Todo>, user: string, runtimeScri
 <body>
 <h1>trpc-sync demo <small>signed in as <b id="user">${escape(user)}</b></small></h1>
 <main>
-  <section id="app">
-    <h2>tRPC app (optimistic writes, confirmed by txid)</h2>
-    <form id="add"><input type="text" name="title" placeholder="What needs doing?" autocomplete="off"><button>Add</button></form>
-    <ul id="todos" data-status="loading"></ul>
-    <p><small id="status">connecting…</small></p>
-  </section>
+  <section id="app">${app}</section>
   <section id="server-rendered">
     <h2>Server-rendered live list</h2>
     ${list.html}
     <p><small>Electric client on <code>/shapes/todos</code>: <b id="electric-count">…</b> todos</small></p>
   </section>
 </main>
+<script type="application/json" id="todos-snapshot">${serializeSnapshot(snapshot)}</script>
 ${runtimeScript}
 <script type="module" src="/app.js"></script>
 </body>
