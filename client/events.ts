@@ -1,5 +1,5 @@
-// The events a shape subscription delivers, as the client receives them (the server's `SyncEvent`; the
-// two are kept identical by a type test). Rows hold the JS values findMany returns on the server
+// The events a shape subscription delivers: the one definition of `SyncEvent`, which the server
+// (src/sync/events.ts) imports too. Rows hold the JS values findMany returns on the server
 // (Date, bigint, Decimal, Uint8Array), carried by superjson.
 
 export type SyncEvent<Row> =

@@ -4,17 +4,10 @@ import type { ModelMeta } from '../shape/model.js'
 import { parseRow } from '../shape/values.js'
 import { isChangeMessage, type ChangeMessage, type Value } from '../source/messages.js'
 import type { StreamItem } from '../source/stream.js'
+// One definition for both sides: the client package is browser-safe, so the server imports its types.
+import type { SyncEvent } from '../../client/events.js'
 
-export type SyncEvent<Row> =
-  | { type: 'insert'; key: string; row: Row; txids: number[] }
-  /** `changes`: the new values of the fields the update changed. */
-  | { type: 'update'; key: string; row: Row; changes: Partial<Row>; txids: number[] }
-  /** `row`: the row as it was before the delete. */
-  | { type: 'delete'; key: string; row: Row; txids: number[] }
-  | { type: 'up-to-date' }
-  | { type: 'must-refetch' }
-  /** End of the initial rows, with the snapshot's bounds: a txid is visible in it if below xmin, or below xmax and not in xip. */
-  | { type: 'snapshot-end'; xmin: string; xmax: string; xip: string[] }
+export type { SyncEvent }
 
 /** An event with the position to resume from after it. */
 export type PositionedEvent<Row> = SyncEvent<Row> & { handle: string; offset: string }

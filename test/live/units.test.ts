@@ -1,13 +1,12 @@
 // Unit tests of the live views' parts: the html tag, keyed row HTML, the ordered row list, and a
 // session's translation of events into list changes.
 import fc from 'fast-check'
-import { describe, expect, expectTypeOf, it } from 'vitest'
-import { escapeHtml, html, raw, type ServerMessage } from '../../src/live/index.js'
+import { describe, expect, it } from 'vitest'
+import { escapeHtml, html, raw } from '../../src/live/index.js'
 import { keyedHtml } from '../../src/live/keyed.js'
 import { RowList } from '../../src/live/rows.js'
 import { ViewSession, type SessionView } from '../../src/live/session.js'
 import type { SharedEvent } from '../../src/sync/sync.js'
-import type { LiveViewMessage } from '../../client/live/index.js'
 
 describe('html tag', () => {
   it('escapes interpolations, keeps nested templates and raw markup, joins arrays', () => {
@@ -135,8 +134,4 @@ describe('ViewSession', () => {
     expect(session.state).toBe('h1:4_0')
     expect(session.rows.has('b')).toBe(false)
   })
-})
-
-it('the runtime reads the messages the server sends', () => {
-  expectTypeOf<LiveViewMessage>().toEqualTypeOf<ServerMessage>()
 })
