@@ -2,7 +2,8 @@
 // optimistic write is confirmed by its txid, TRUNCATE resets and refills every list, and the live
 // server-rendered list keeps the database's order and content.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { launchChromium } from '../support/browser.js'
 import { startDemo, type DemoServer } from '../../demo/server.js'
 import { createTestDatabase, type TestDatabase } from '../support/db.js'
 
@@ -12,10 +13,7 @@ let browser: Browser
 beforeAll(async () => {
   db = await createTestDatabase()
   demo = await startDemo({ port: 0, databaseUrl: db.url, log: () => {} })
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
+  browser = await launchChromium()
 })
 afterAll(async () => {
   await browser?.close()

@@ -3,7 +3,8 @@
 // connection and a TRUNCATE.
 import { mkdir } from 'node:fs/promises'
 import type { Duplex } from 'node:stream'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { launchChromium } from '../support/browser.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { html } from '../../src/index.js'
 import { startLiveApp, until, type LiveApp } from './support.js'
@@ -51,10 +52,7 @@ beforeAll(async () => {
     upgrades.add(socket)
     socket.once('close', () => upgrades.delete(socket))
   })
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
+  browser = await launchChromium()
 })
 afterAll(async () => {
   await browser?.close()
