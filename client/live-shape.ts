@@ -15,7 +15,7 @@ export interface ShapeProcedure<TInput, Row> {
 
 export type LiveShapeListener<Row> = (rows: ReadonlyMap<string, Row>, changes: ChangeEvent<Row>[]) => void
 
-/** A shape's rows at one position of its log, as the server's `prefetch` returns them (same type). */
+/** A shape's rows at one position of its log: what the server's `prefetch` returns, `initial` takes. */
 export interface ShapeSnapshot<Row> {
   /** Rows by key, in the order the subscription delivered them. */
   rows: [key: string, row: Row][]

@@ -3,23 +3,15 @@
 // starts from the snapshot and subscribes with that id as `lastEventId`, so it receives only what
 // changed after the render — no second copy of the rows, and nothing lost in between.
 import { isTrackedEnvelope, type TrackedEnvelope } from '@trpc/server'
+// One definition for both sides (the client package is browser-safe).
+import type { ShapeSnapshot } from '../../client/live-shape.js'
 import type { SyncEvent } from '../sync/events.js'
 import type { Shape } from '../sync/shape.js'
 import type { Sync } from '../sync/sync.js'
 import { eventIdsFor, trackedEvents } from './subscription.js'
 import { syncTransformer } from './transformer.js'
 
-/** A shape's rows at one position of its log, and that position (client: `liveShape(..., { initial })`). */
-export interface ShapeSnapshot<Row> {
-  /** Rows by key, in the order the subscription delivered them. */
-  rows: [key: string, row: Row][]
-  /** The id of the up-to-date event the rows are current at: the subscription resumes after it. */
-  lastEventId: string
-  /** The initial snapshot's bounds (`pg_current_snapshot()`), for `awaitTxId`; null if the source sent none. */
-  bounds: { xmin: string; xmax: string; xip: string[] } | null
-  /** Txids of the changes applied after the initial snapshot, for `awaitTxId`. */
-  txids: number[]
-}
+export type { ShapeSnapshot }
 
 /**
  * What a shape subscription yields: `tracked()` envelopes (as the resolver returns them; a server-side
