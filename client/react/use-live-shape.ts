@@ -9,7 +9,10 @@ import { LiveShapeStore, type LiveShapeState } from './store.js'
 export type UseLiveShapeOptions<Row> = LiveShapeOptions<Row>
 
 export interface UseLiveShapeResult<Row> extends LiveShapeState<Row> {
-  /** Resolves once the txid (of a mutation's `{ txid }`) is in `rows`; see `LiveShape.awaitTxId`. */
+  /**
+   * Resolves once the txid (of a mutation's `{ txid }`) is applied, with the re-render that shows it
+   * already scheduled (wrap state updates in `flushSync` to see both on screen together); see `LiveShape.awaitTxId`.
+   */
   awaitTxId(txid: number, options?: { timeout?: number }): Promise<void>
 }
 
