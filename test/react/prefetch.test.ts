@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { liveShape, parseSnapshot, type ShapeProcedure, type ShapeSnapshot, type TrackedEvent } from '../../client/index.js'
 import { prefetch, prefetchShape, serializeSnapshot } from '../../src/index.js'
 import { appRouter } from '../trpc/app.js'
-import { byId, converges, startApp, type TestApp } from '../trpc/support.js'
+import { byId, converges, logOf, startApp, type TestApp } from '../trpc/support.js'
 
 const secret = 'prefetch-test-secret'
 let app: TestApp
@@ -56,6 +56,9 @@ describe('prefetch and resume', () => {
     expect(byId(snapshot.rows.map(([, row]) => row))).toEqual(await todosOf('u-pre'))
     expect(snapshot.lastEventId).toMatch(/^u:/)
     expect(snapshot.bounds).not.toBeNull()
+    // The read ended with the snapshot: no reader left behind.
+    const log = await logOf(app, app.sync.shape(app.db.prisma.todo, { where: { AND: [{ ownerId: 'u-pre' }, {}] } }))
+    expect(log.activeReaders).toBe(0)
 
     // Through the page: JSON text safe in a script element, Dates intact.
     const text = serializeSnapshot(snapshot)
