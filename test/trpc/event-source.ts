@@ -55,6 +55,9 @@ export class TestEventSource extends EventTarget {
     let buffer = ''
     let data: string[] = []
     let type = ''
+    // As in the WHATWG parser, an `id:` line fills a buffer that becomes the source's last event id only
+    // when the event is dispatched: a connection cut inside an event resumes from the one before it.
+    let idBuffer = this.lastEventId
     for await (const chunk of body) {
       buffer += decoder.decode(chunk, { stream: true })
       let newline
@@ -62,6 +65,7 @@ export class TestEventSource extends EventTarget {
         const line = buffer.slice(0, newline)
         buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1))
         if (line === '') {
+          this.lastEventId = idBuffer
           if (data.length) this.dispatchEvent(new MessageEvent(type || 'message', { data: data.join('\n'), lastEventId: this.lastEventId }))
           data = []
           type = ''
@@ -73,7 +77,7 @@ export class TestEventSource extends EventTarget {
         const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '')
         if (field === 'data') data.push(value)
         else if (field === 'event') type = value
-        else if (field === 'id' && !value.includes('\0')) this.lastEventId = value
+        else if (field === 'id' && !value.includes('\0')) idBuffer = value
       }
     }
   }
