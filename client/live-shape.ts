@@ -6,7 +6,9 @@
 // it starts from those rows and subscribes from the snapshot's position.
 import type { ChangeEvent, SyncEvent, TrackedEvent } from './events.js'
 import { clientTransformer } from './transformer.js'
-import { visibleInSnapshot, type SnapshotBounds } from './txid.js'
+import { TxidTracker, type SnapshotBounds } from './txid.js'
+
+export { TxidTimeoutError } from './txid.js'
 
 /** A subscription procedure of the client proxy, such as `trpc.todos.sync`. */
 export interface ShapeProcedure<TInput, Row> {
@@ -42,20 +44,6 @@ export interface LiveShapeOptions<Row = unknown> {
   initial?: ShapeSnapshot<Row>
 }
 
-export class TxidTimeoutError extends Error {
-  constructor(readonly txid: number, timeoutMs: number) {
-    super(`txid ${txid} not seen in this shape within ${timeoutMs} ms`)
-    this.name = 'TxidTimeoutError'
-  }
-}
-
-interface TxidWaiter {
-  txid: number
-  resolve(): void
-  reject(error: unknown): void
-  timer: ReturnType<typeof setTimeout> | undefined
-}
-
 export class LiveShape<Row> {
   private readonly state = new Map<string, Row>()
   private readonly listeners = new Set<LiveShapeListener<Row>>()
@@ -64,11 +52,8 @@ export class LiveShape<Row> {
   private batch: ChangeEvent<Row>[] = []
   private resetAtNextUpToDate = false
   private pendingBounds: SnapshotBounds | undefined
-  private bounds: SnapshotBounds | undefined
-  /** Recent txids applied, oldest first (a Set keeps insertion order). */
-  private readonly seen = new Set<number>()
-  private readonly waiters = new Set<TxidWaiter>()
-  private readonly txidMemory: number
+  /** What `rows` contain by txid: committed changes' txids and the last snapshot's bounds. */
+  private readonly txids: TxidTracker
   private upToDate = false
   private failure: unknown
   private lastId: string | undefined
@@ -80,16 +65,15 @@ export class LiveShape<Row> {
   readonly done: Promise<void>
 
   constructor(events: (signal: AbortSignal) => AsyncIterable<TrackedEvent<Row>>, options: LiveShapeOptions<Row> = {}) {
-    this.txidMemory = options.txidMemory ?? 10_000
+    const txids = (this.txids = new TxidTracker(options.txidMemory))
     let resolveReady!: () => void
     let rejectReady!: (error: unknown) => void
     this.ready = new Promise((resolve, reject) => { resolveReady = resolve; rejectReady = reject })
     this.ready.catch(() => {})
     if (options.initial) {
-      const { rows, lastEventId, bounds, txids } = options.initial
+      const { rows, lastEventId, bounds } = options.initial
       for (const [key, row] of rows) this.state.set(key, row)
-      for (const txid of txids) this.remember(txid)
-      this.bounds = bounds ?? undefined
+      txids.record(options.initial.txids, bounds ?? undefined)
       this.lastId = this.committedId = lastEventId
       this.upToDate = true
       resolveReady()
@@ -108,7 +92,7 @@ export class LiveShape<Row> {
         if (this.controller.signal.aborted) return
         this.failure = error
         rejectReady(error)
-        for (const waiter of this.waiters) this.settle(waiter, error)
+        txids.fail(error)
         throw error
       }
     })()
@@ -146,7 +130,7 @@ export class LiveShape<Row> {
    */
   snapshot(): ShapeSnapshot<Row> | undefined {
     if (!this.upToDate || this.committedId === undefined) return undefined
-    return { rows: [...this.state], lastEventId: this.committedId, bounds: this.bounds ?? null, txids: [...this.seen] }
+    return { rows: [...this.state], lastEventId: this.committedId, bounds: this.txids.snapshotBounds ?? null, txids: this.txids.txids }
   }
 
   /** Called after each batch of changes that ends in up-to-date; returns an unsubscribe function. */
@@ -160,14 +144,10 @@ export class LiveShape<Row> {
    * applied, or the current snapshot already contains it. Rejects with TxidTimeoutError after
    * `timeout` ms (default 10 s) — e.g. when the transaction touched no row of this shape.
    */
-  awaitTxId(txid: number, { timeout = 10_000 }: { timeout?: number } = {}): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure)
-    if (this.upToDate && this.hasApplied(txid)) return Promise.resolve()
-    return new Promise((resolve, reject) => {
-      const waiter: TxidWaiter = { txid, resolve, reject, timer: undefined }
-      if (timeout !== Infinity) waiter.timer = setTimeout(() => this.settle(waiter, new TxidTimeoutError(txid, timeout)), timeout)
-      this.waiters.add(waiter)
-    })
+  async awaitTxId(txid: number, { timeout = 10_000 }: { timeout?: number } = {}): Promise<void> {
+    if (this.failure) throw this.failure
+    // While a refetch is pending, `rows` are about to be replaced: wait for the next up-to-date.
+    await this.txids.wait(txid, timeout, this.upToDate)
   }
 
   /** Stops the subscription; pending `awaitTxId` calls reject. */
@@ -175,7 +155,7 @@ export class LiveShape<Row> {
     if (this.controller.signal.aborted) return
     this.controller.abort()
     this.listeners.clear()
-    for (const waiter of this.waiters) this.settle(waiter, new Error('live shape closed'))
+    this.txids.fail(new Error('live shape closed'))
   }
 
   /** Applies one event; true when it completed a batch (up-to-date). */
@@ -204,35 +184,17 @@ export class LiveShape<Row> {
   private commit(): void {
     if (this.resetAtNextUpToDate) this.state.clear()
     this.resetAtNextUpToDate = false
-    if (this.pendingBounds) this.bounds = this.pendingBounds
+    const bounds = this.pendingBounds
     this.pendingBounds = undefined
     const changes = this.batch
     this.batch = []
     for (const change of changes) {
       if (change.type === 'delete') this.state.delete(change.key)
       else this.state.set(change.key, change.row)
-      for (const txid of change.txids) this.remember(txid)
     }
     this.upToDate = true
-    for (const waiter of this.waiters) if (this.hasApplied(waiter.txid)) this.settle(waiter)
+    this.txids.record(changes.flatMap((change) => change.txids), bounds)
     for (const listener of this.listeners) listener(this.state, changes)
-  }
-
-  private hasApplied(txid: number): boolean {
-    return this.seen.has(txid) || (this.bounds !== undefined && visibleInSnapshot(txid, this.bounds))
-  }
-
-  private remember(txid: number): void {
-    this.seen.delete(txid)
-    this.seen.add(txid)
-    if (this.seen.size > this.txidMemory) this.seen.delete(this.seen.values().next().value!)
-  }
-
-  private settle(waiter: TxidWaiter, error?: unknown): void {
-    if (!this.waiters.delete(waiter)) return
-    clearTimeout(waiter.timer)
-    if (error === undefined) waiter.resolve()
-    else waiter.reject(error)
   }
 }
 

@@ -5,7 +5,7 @@ import type { BaseCollectionConfig, CollectionConfig, UtilsRecord } from '@tanst
 import type { ShapeProcedure } from '../live-shape.js'
 import { toTanstackBatch, type MutationProcedure, type Relation } from './batch.js'
 import { shapeSync } from './sync.js'
-import { TxidTracker } from './txids.js'
+import { TxidTracker } from '../txid.js'
 
 export interface TrpcCollectionUtils extends UtilsRecord {
   /**

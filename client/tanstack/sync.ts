@@ -5,7 +5,7 @@
 import type { SyncConfig } from '@tanstack/db'
 import type { ShapeProcedure } from '../live-shape.js'
 import type { SnapshotBounds } from '../txid.js'
-import type { TxidTracker } from './txids.js'
+import type { TxidTracker } from '../txid.js'
 
 export interface ShapeSyncOptions<Row, TInput> {
   subscription: ShapeProcedure<TInput, Row>
