@@ -108,6 +108,11 @@ export class LiveShape<Row> {
     return [...this.state.values()]
   }
 
+  find(predicate: (row: Row) => boolean): Row | undefined {
+    for (const row of this.state.values()) if (predicate(row)) return row
+    return undefined
+  }
+
   /** Whether the rows are current as of the last up-to-date (false before the first one and after a must-refetch). */
   get isUpToDate(): boolean {
     return this.upToDate

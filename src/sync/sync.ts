@@ -12,7 +12,8 @@ import { dataModelOf, isModelDelegate, type ModelMeta } from '../shape/model.js'
 import type { ShapeSource } from '../source/source.js'
 import { streamShape, type StreamItem, type StreamOptions } from '../source/stream.js'
 import { eventConverter, type PositionedEvent, type SyncEvent } from './events.js'
-import { LiveShape } from './live-shape.js'
+import { LiveShape } from '../../client/live-shape.js'
+import type { TrackedEvent } from '../../client/events.js'
 import { Shape } from './shape.js'
 import { writerMutation, type ResolverOptions, type WriterMutationOptions, type WriterMutationResolver } from '../writer/trpc.js'
 import type { Writer } from '../writer/writer.js'
@@ -146,7 +147,8 @@ export class Sync {
 
   /** A server-side materialized shape kept current (Phoenix.Sync's `Shape`). */
   live<Row>(shape: Shape<Row>): LiveShape<Row> {
-    return new LiveShape<Row>((signal) => this.stream(shape, { signal }))
+    // The client's LiveShape, fed in-process: changes applied a batch at a time, awaitTxId included.
+    return new LiveShape<Row>((signal) => positioned(this.events(shape, { signal })))
   }
 
   /** A server-rendered list of the shape's rows that the browser runtime keeps live (see src/live). */
@@ -210,4 +212,8 @@ export function fullReplica<Row>(shape: Shape<Row>) {
 
 export function createSync(options: SyncOptions = {}): Sync {
   return new Sync(options)
+}
+
+async function* positioned<Row>(events: AsyncIterable<SharedEvent<Row>>): AsyncGenerator<TrackedEvent<Row>> {
+  for await (const { event, handle, offset } of events) yield { id: `${handle}/${offset}`, data: event }
 }
