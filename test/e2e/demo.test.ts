@@ -1,29 +1,15 @@
 // The demo in headless Chromium: two pages see each other's writes and SQL writes within a second, an
 // optimistic write is confirmed by its txid, TRUNCATE resets and refills every list, and the live
 // server-rendered list keeps the database's order and content.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser, Page } from 'playwright-core'
-import { launchChromium } from '../support/browser.js'
-import { startDemo, type DemoServer } from '../../demo/server.js'
-import { createTestDatabase, type TestDatabase } from '../support/db.js'
+import { describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { demoInBrowser } from './support.js'
 
-let db: TestDatabase
-let demo: DemoServer
-let browser: Browser
-beforeAll(async () => {
-  db = await createTestDatabase()
-  demo = await startDemo({ port: 0, databaseUrl: db.url, log: () => {} })
-  browser = await launchChromium()
-})
-afterAll(async () => {
-  await browser?.close()
-  await demo?.close()
-  await db?.drop()
-})
+const app = demoInBrowser()
 
 async function open(user: string): Promise<Page> {
-  const page = await browser.newPage()
-  await page.goto(`${demo.url}/?user=${user}`)
+  const page = await app.browser.newPage()
+  await page.goto(`${app.demo.url}/?user=${user}`)
   await page.waitForFunction(() => document.getElementById('status')?.textContent === 'live')
   return page
 }
@@ -32,10 +18,6 @@ async function open(user: string): Promise<Page> {
 const appTitles = (page: Page) => page.$$eval('#todos li .title', (els) => els.map((e) => e.textContent!.trim()))
 const renderedTitles = (page: Page) => page.$$eval('[data-live-view] li .title', (els) => els.map((e) => e.textContent!.trim()))
 
-async function databaseTitles(): Promise<string[]> {
-  const rows = await db.prisma.todo.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })
-  return rows.map((r) => r.title)
-}
 
 /** Waits (at most `ms`) until both lists of the page show `titles`. */
 async function expectLists(page: Page, titles: string[], ms = 1000): Promise<void> {
@@ -50,7 +32,7 @@ describe('demo in the browser', () => {
   it('shows writes from another page and from SQL within a second, confirmed by txid', async () => {
     const alice = await open('alice')
     const bob = await open('bob')
-    expect(await renderedTitles(bob)).toEqual(await databaseTitles())
+    expect(await renderedTitles(bob)).toEqual(await app.databaseTitles())
 
     await alice.fill('input[name=title]', 'written by alice')
     await alice.click('#add button')
@@ -58,14 +40,14 @@ describe('demo in the browser', () => {
     await alice.waitForFunction(() => [...document.querySelectorAll('#todos li')].some((li) => li.textContent!.includes('written by alice')), undefined, { timeout: 200 })
     await alice.waitForFunction(() => (window as unknown as { demo: { confirmed: number[] } }).demo.confirmed.length === 1)
     const [txid] = await alice.evaluate(() => (window as unknown as { demo: { confirmed: number[] } }).demo.confirmed)
-    const [written] = await db.sql(`SELECT xmin::text AS xid, owner_id FROM todos WHERE title = 'written by alice'`)
+    const [written] = await app.db.sql(`SELECT xmin::text AS xid, owner_id FROM todos WHERE title = 'written by alice'`)
     expect(Number(written.xid)).toBe(txid)
     expect(written.owner_id).toBe('alice')
     expect(await alice.$$eval('#todos li.pending', (els) => els.length)).toBe(0)
-    await expectLists(bob, await databaseTitles())
+    await expectLists(bob, await app.databaseTitles())
 
-    await db.sql(`INSERT INTO todos (id, title, owner_id) VALUES (gen_random_uuid(), 'written with SQL', 'carol')`)
-    const titles = await databaseTitles()
+    await app.db.sql(`INSERT INTO todos (id, title, owner_id) VALUES (gen_random_uuid(), 'written with SQL', 'carol')`)
+    const titles = await app.databaseTitles()
     await Promise.all([expectLists(alice, titles), expectLists(bob, titles)])
 
     // A toggle from bob's page reaches alice's.
@@ -79,22 +61,22 @@ describe('demo in the browser', () => {
 
   it('resets and refills every list after a TRUNCATE', async () => {
     const page = await open('alice')
-    await db.sql('TRUNCATE todos')
-    await db.sql(`INSERT INTO todos (id, title, owner_id) VALUES (gen_random_uuid(), 'after truncate', 'alice')`)
+    await app.db.sql('TRUNCATE todos')
+    await app.db.sql(`INSERT INTO todos (id, title, owner_id) VALUES (gen_random_uuid(), 'after truncate', 'alice')`)
     await expectLists(page, ['after truncate'], 5000)
-    expect(await renderedTitles(page)).toEqual(await databaseTitles())
-    expect((await appTitles(page)).sort()).toEqual((await databaseTitles()).sort())
+    expect(await renderedTitles(page)).toEqual(await app.databaseTitles())
+    expect((await appTitles(page)).sort()).toEqual((await app.databaseTitles()).sort())
     await page.close()
   })
 
   it('keeps the server-rendered list in the database order', async () => {
     const page = await open('bob')
     for (let i = 0; i < 5; i++) {
-      await db.sql(`INSERT INTO todos (id, title, owner_id, created_at) VALUES (gen_random_uuid(), $1, 'bob', now() - make_interval(mins => $2))`, [`early ${i}`, 100 - i])
+      await app.db.sql(`INSERT INTO todos (id, title, owner_id, created_at) VALUES (gen_random_uuid(), $1, 'bob', now() - make_interval(mins => $2))`, [`early ${i}`, 100 - i])
     }
-    await db.sql(`UPDATE todos SET title = 'renamed' WHERE title = 'early 2'`)
-    await db.sql(`DELETE FROM todos WHERE title = 'early 4'`)
-    await expectLists(page, await databaseTitles())
+    await app.db.sql(`UPDATE todos SET title = 'renamed' WHERE title = 'early 2'`)
+    await app.db.sql(`DELETE FROM todos WHERE title = 'early 4'`)
+    await expectLists(page, await app.databaseTitles())
     await page.close()
   })
 })

@@ -2,30 +2,12 @@
 // user's rows before any script runs, hydration reuses the server's DOM (no mismatch), the subscription
 // resumes from the embedded snapshot (the WebSocket carries no snapshot row, only later changes), and a
 // change made between the render and the hydration still arrives.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser, Page } from 'playwright-core'
-import { startDemo, type DemoServer } from '../../demo/server.js'
-import { launchChromium } from '../support/browser.js'
-import { createTestDatabase, type TestDatabase } from '../support/db.js'
+import { describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { demoInBrowser } from './support.js'
 
-let db: TestDatabase
-let demo: DemoServer
-let browser: Browser
-beforeAll(async () => {
-  db = await createTestDatabase()
-  demo = await startDemo({ port: 0, databaseUrl: db.url, log: () => {} })
-  browser = await launchChromium()
-})
-afterAll(async () => {
-  await browser?.close()
-  await demo?.close()
-  await db?.drop()
-})
+const app = demoInBrowser()
 
-async function databaseTitles(): Promise<string[]> {
-  const rows = await db.prisma.todo.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })
-  return rows.map((r) => r.title)
-}
 
 const appTitles = (page: Page) => page.$$eval('#todos li .title', (els) => els.map((e) => e.textContent!.trim()))
 
@@ -58,17 +40,17 @@ function watchTrpc(page: Page): TrpcFrames {
 
 describe('SSR, hydration and live', () => {
   it('paints the rows before any script runs', async () => {
-    const context = await browser.newContext({ javaScriptEnabled: false })
+    const context = await app.browser.newContext({ javaScriptEnabled: false })
     const page = await context.newPage()
-    await page.goto(`${demo.url}/?user=alice`)
-    expect(await appTitles(page)).toEqual(await databaseTitles())
+    await page.goto(`${app.demo.url}/?user=alice`)
+    expect(await appTitles(page)).toEqual(await app.databaseTitles())
     expect(await page.$$eval('#todos li.done .title', (els) => els.map((e) => e.textContent))).toEqual(['Read the README'])
     expect(await page.textContent('#status')).toBe('connecting…')
     await context.close()
   })
 
   it('hydrates the server\'s DOM and resumes without refetching, keeping a change made before hydration', async () => {
-    const page = await browser.newPage()
+    const page = await app.browser.newPage()
     const errors: string[] = []
     page.on('pageerror', (error) => errors.push(error.message))
     page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()) })
@@ -80,19 +62,19 @@ describe('SSR, hydration and live', () => {
       await held
       await route.continue()
     })
-    await page.goto(`${demo.url}/?user=bob`, { waitUntil: 'commit' })
+    await page.goto(`${app.demo.url}/?user=bob`, { waitUntil: 'commit' })
     await page.waitForSelector('#todos li .title')
     const rendered = await appTitles(page)
-    expect(rendered).toEqual(await databaseTitles())
+    expect(rendered).toEqual(await app.databaseTitles())
     await page.evaluate(() => { (window as any).serverNodes = [...document.querySelectorAll('#todos li')] })
 
-    await db.sql(`INSERT INTO todos (id, title, owner_id) VALUES (gen_random_uuid(), 'between render and hydration', 'carol')`)
-    await db.sql(`UPDATE todos SET is_completed = true WHERE title = 'Try the demo in two windows'`)
+    await app.db.sql(`INSERT INTO todos (id, title, owner_id) VALUES (gen_random_uuid(), 'between render and hydration', 'carol')`)
+    await app.db.sql(`UPDATE todos SET is_completed = true WHERE title = 'Try the demo in two windows'`)
     release()
     await page.waitForFunction(() => document.getElementById('status')?.textContent === 'live')
     await page.waitForFunction(() => [...document.querySelectorAll('#todos li .title')].some((e) => e.textContent === 'between render and hydration'), undefined, { timeout: 2000 })
     await page.waitForSelector('#todos li.done:has-text("Try the demo in two windows")', { timeout: 2000 })
-    expect(await appTitles(page)).toEqual(await databaseTitles())
+    expect(await appTitles(page)).toEqual(await app.databaseTitles())
 
     // Hydration kept every server-rendered element, and React recovered from nothing.
     expect(await page.evaluate(() => (window as any).serverNodes.every((li: Element) => li.isConnected))).toBe(true)
@@ -105,7 +87,7 @@ describe('SSR, hydration and live', () => {
     expect(frames.kinds.filter((k) => k !== 'c' && k !== 'u')).toEqual([])
 
     // And it stays live.
-    await db.sql(`INSERT INTO todos (id, title, owner_id) VALUES (gen_random_uuid(), 'after hydration', 'carol')`)
+    await app.db.sql(`INSERT INTO todos (id, title, owner_id) VALUES (gen_random_uuid(), 'after hydration', 'carol')`)
     await page.waitForFunction(() => [...document.querySelectorAll('#todos li .title')].some((e) => e.textContent === 'after hydration'), undefined, { timeout: 1000 })
     expect(frames.kinds.filter((k) => k === 'c')).toHaveLength(3)
     expect(frames.kinds.filter((k) => k !== 'c' && k !== 'u')).toEqual([])
