@@ -38,9 +38,18 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     async drop() {
       await prisma.$disconnect()
       await pool.end()
-      await adminQuery(serverUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`)
-      await adminQuery(serverUrl, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '${name}' AND NOT active`)
-      await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      // A terminated walsender keeps its slot active for a moment: drop the slots until none is left.
+      for (let attempt = 0; ; attempt++) {
+        await adminQuery(serverUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`)
+        await adminQuery(serverUrl, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '${name}' AND NOT active`)
+        try {
+          await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+          return
+        } catch (error) {
+          if (attempt > 50 || !/replication slot/.test((error as Error).message)) throw error
+          await new Promise((r) => setTimeout(r, 100))
+        }
+      }
     },
   }
 }
