@@ -9,10 +9,10 @@ import { compileWhere, FilterIndex, type CompiledWhere } from '../where/index.js
 import { loadTable, publishTable, quoteIdent, type TableInfo } from './catalog.js'
 import { shapeMessages, type ShapeChange } from './changes.js'
 import { EngineError } from './errors.js'
-import { formatOffset, parseOffset } from './offset.js'
+import { formatOffset, parseOffset, type LogOffset } from './offset.js'
 import { lsnToBigInt } from './lsn.js'
 import { ReplicationStream } from './replication.js'
-import { ShapeLog, type RotationReason } from './shape-log.js'
+import { ShapeLog, type LogEntry, type RotationReason } from './shape-log.js'
 import { displaySettings, takeSnapshot } from './snapshot.js'
 import { preflight } from './preflight.js'
 import { querySubset } from './subset.js'
@@ -144,12 +144,9 @@ export class EmbeddedEngine implements ShapeSource {
     const changesOnly = request.changesOnly ?? definition.changesOnly ?? false
     const log = await this.shapeLog(definition, changesOnly)
     if (request.handle !== undefined && request.handle !== log.handle) return { status: 'must-refetch', handle: log.handle }
-    const schema = log.schema
     log.activeReaders++
     try {
-      if (request.offset === 'now') {
-        return this.ok(log, [], [], formatOffset(log.latestOffset), true, schema)
-      }
+      if (request.offset === 'now') return this.ok(log, [], log.latestOffset, true)
       const after = parseOffset(request.offset)
       if (!after) throw new EngineError('offset', 'has invalid format')
       if (after.tx > this.replication.lastAppliedLsn && after.tx > log.latestOffset.tx) {
@@ -158,30 +155,25 @@ export class EmbeddedEngine implements ShapeSource {
       let read = log.read(after, this.opts.readLimit)
       if (request.live && read.entries.length === 0) {
         await log.waitForChange(request.liveTimeout ?? this.opts.liveTimeoutMs, request.signal)
-        if (log.rotated) return { status: 'must-refetch', handle: (await this.shapeLog(definition, changesOnly)).handle }
-        read = log.read(after, this.opts.readLimit)
+        if (!log.rotated) read = log.read(after, this.opts.readLimit)
       }
       if (log.rotated) return { status: 'must-refetch', handle: (await this.shapeLog(definition, changesOnly)).handle }
-      const messages = read.entries.map((e) => e.message)
-      const encoded = read.entries.map((e) => e.json)
-      if (read.upToDate) {
-        const control = upToDate(this.replication.lastAppliedLsn)
-        messages.push(control)
-        encoded.push(JSON.stringify(control))
-      }
-      return this.ok(log, messages, encoded, formatOffset(read.offset), read.upToDate, schema)
+      return this.ok(log, read.entries, read.offset, read.upToDate)
     } finally {
       log.activeReaders--
     }
   }
 
-  private ok(log: ShapeLog, messages: Message[], encoded: string[], offset: string, isUpToDate: boolean, schema: Record<string, Record<string, unknown>>): FetchResult {
-    if (isUpToDate && messages.length === 0) {
+  /** A response of log entries; one that reaches the end of the log ends with up-to-date. */
+  private ok(log: ShapeLog, entries: LogEntry[], offset: LogOffset, isUpToDate: boolean): FetchResult {
+    const messages: Message[] = entries.map((e) => e.message)
+    const encoded = entries.map((e) => e.json)
+    if (isUpToDate) {
       const control = upToDate(this.replication.lastAppliedLsn)
       messages.push(control)
       encoded.push(JSON.stringify(control))
     }
-    return { status: 'ok', handle: log.handle, offset, messages, encoded, upToDate: isUpToDate, schema }
+    return { status: 'ok', handle: log.handle, offset: formatOffset(offset), messages, encoded, upToDate: isUpToDate, schema: log.schema }
   }
 
   /** A subset snapshot (Electric's `subset__*`): the shape's rows matching the request, with the snapshot's bounds. */
