@@ -1,7 +1,6 @@
 // A shape definition as Electric's query parameters (`table`, `where`, `params[n]`, `columns`, `replica`).
 import type { ShapeDefinition } from '../shape/definition.js'
-
-const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`
+import { quoteIdent } from '../shape/sql.js'
 
 /** Sets the definition's parameters on `params`, replacing any a client sent. */
 export function setShapeParams(params: URLSearchParams, definition: ShapeDefinition): void {
@@ -9,9 +8,9 @@ export function setShapeParams(params: URLSearchParams, definition: ShapeDefinit
     if (['table', 'where', 'columns', 'replica', 'params'].includes(key) || key.startsWith('params[')) params.delete(key)
   }
   // Quoted: Electric follows Postgres identifier rules, so a bare name would be lowercased.
-  params.set('table', `${quote(definition.namespace)}.${quote(definition.table)}`)
+  params.set('table', `${quoteIdent(definition.namespace)}.${quoteIdent(definition.table)}`)
   if (definition.where !== undefined) params.set('where', definition.where)
   definition.params?.forEach((value, i) => params.set(`params[${i + 1}]`, value))
-  if (definition.columns) params.set('columns', definition.columns.map(quote).join(','))
+  if (definition.columns) params.set('columns', definition.columns.map(quoteIdent).join(','))
   if (definition.replica === 'full') params.set('replica', 'full')
 }

@@ -1,6 +1,7 @@
 // What the engine reads from and sets in the Postgres catalog: table columns, types and primary keys,
 // the publication's tables and replica identity.
 import type pg from 'pg'
+import { quoteIdent } from '../shape/sql.js'
 import { EngineError } from './errors.js'
 
 export interface ColumnInfo {
@@ -33,7 +34,7 @@ export interface TableInfo {
   replicaIdentityFull: boolean
 }
 
-export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`
+export { quoteIdent }
 export const qualified = (namespace: string, table: string): string => `${quoteIdent(namespace)}.${quoteIdent(table)}`
 
 export async function loadTable(db: pg.ClientBase | pg.Pool, namespace: string, table: string): Promise<TableInfo> {

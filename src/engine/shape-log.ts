@@ -5,6 +5,8 @@ import type { ChangeMessage, Message, SnapshotBounds, Value } from '../source/me
 import { compareOffsets, type LogOffset } from './offset.js'
 import { electricSchema, type TableInfo } from './catalog.js'
 import type { TextRow } from './transaction.js'
+// The client's epoch rule for 32-bit xids (browser-safe code, shared with awaitTxId).
+import { widen } from '../../client/txid.js'
 
 export class LogEntry {
   private encoded: string | undefined
@@ -121,7 +123,7 @@ export class ShapeLog {
   seenBySnapshot(xid: number): boolean {
     const visibility = this.visibility
     if (!visibility || this.pastSnapshot) return false
-    const full = widenXid(xid, visibility.xmax)
+    const full = widen(xid, visibility.xmax)
     if (full >= visibility.xmax) {
       this.pastSnapshot = true
       return false
@@ -231,15 +233,6 @@ export class ShapeLog {
     }
     return key
   }
-}
-
-/** A 32-bit xid from pgoutput placed in the epoch of a 64-bit xid near it. */
-function widenXid(xid: number, near: bigint): bigint {
-  const epoch = near >> 32n
-  let full = (epoch << 32n) | BigInt(xid >>> 0)
-  if (full > near + 0x80000000n) full -= 0x100000000n
-  else if (full < near - 0x80000000n) full += 0x100000000n
-  return full
 }
 
 function rowSize(value: Value): number {

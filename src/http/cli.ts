@@ -5,21 +5,12 @@
 //   ELECTRIC_LONG_POLL_TIMEOUT (ms), ELECTRIC_CACHE_MAX_AGE / ELECTRIC_CACHE_STALE_AGE (s),
 //   ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD, ELECTRIC_REPLICATION_STREAM_ID (slot/publication suffix),
 //   CLEANUP_REPLICATION_SLOTS_ON_SHUTDOWN=true (temporary slot).
+import { redactUrl } from '../engine/database-url.js'
 import { startShapeServer } from './server.js'
 
 const env = process.env
 const number = (name: string): number | undefined => (env[name] ? Number(env[name]) : undefined)
 const log = (message: string) => console.log(`[trpc-sync] ${message}`)
-/** The database URL without its password, for the log. */
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    return parsed.toString()
-  } catch {
-    return '<invalid DATABASE_URL>'
-  }
-}
 /** Unset settings keep the engine's defaults. */
 const definedOnly = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
 
@@ -51,7 +42,7 @@ async function main(): Promise<void> {
     // Server errors are logged without request URLs (they carry the secret).
     onError: (error) => log(`error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`),
   })
-  log(`serving ${redact(databaseUrl)} at ${running.url}/v1/shape`)
+  log(`serving ${redactUrl(databaseUrl)} at ${running.url}/v1/shape`)
   let stopping = false
   const stop = async () => {
     if (stopping) return

@@ -6,6 +6,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
+import { redactUrl } from '../engine/database-url.js'
 
 export interface PostgresServer {
   /** Connection URL of the server's default database. */
@@ -81,16 +82,7 @@ export async function checkReplicationReady(url: string): Promise<number> {
   }
 }
 
-/** The URL with its password replaced, for error messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    return parsed.toString()
-  } catch {
-    return '<invalid database URL>'
-  }
-}
+export { redactUrl }
 
 const processEvents = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const
 
