@@ -1,47 +1,19 @@
 // Postgres text formats that need more than `String()`: array literals, bytea hex, dates and times.
 // Output matches what Postgres prints with DateStyle=ISO and TimeZone=UTC, so values round-trip exactly.
+import { parseArrayText } from '../where/codec.js'
 
 /** `{"a","b c",NULL}`: every element quoted, `"` and `\` backslash-escaped. */
 export function formatArray(items: readonly (string | null)[]): string {
   return `{${items.map((item) => (item === null ? 'NULL' : `"${item.replace(/[\\"]/g, '\\$&')}"`)).join(',')}}`
 }
 
-/** Parses a one-dimensional array literal such as `{1,2,NULL}` or `{"a b","c\"d"}`. */
+/** Parses a one-dimensional array literal such as `{1,2,NULL}` or `{"a b","c\"d"}` (Postgres's array_in). */
 export function parseArray(text: string): (string | null)[] {
-  let i = text.startsWith('[') ? text.indexOf('=') + 1 : 0 // optional bounds decoration, e.g. `[0:1]=`
-  if (text[i] !== '{' || !text.endsWith('}')) throw new Error(`not an array literal: ${text}`)
-  i++
-  const items: (string | null)[] = []
-  const end = text.length - 1
-  const skipSpace = () => { while (i < end && /\s/.test(text[i]!)) i++ }
-  skipSpace()
-  if (i === end) return items
-  for (;;) {
-    skipSpace()
-    let item = ''
-    if (text[i] === '"') {
-      for (i++; text[i] !== '"'; i++) {
-        if (i >= end) throw new Error(`unterminated quoted element in array literal: ${text}`)
-        if (text[i] === '\\') i++
-        item += text[i]
-      }
-      i++
-      items.push(item)
-    } else {
-      let escaped = false
-      for (; i < end && text[i] !== ','; i++) {
-        if (text[i] === '{') throw new Error(`nested arrays are not supported: ${text}`)
-        if (text[i] === '\\') { i++; escaped = true }
-        item += text[i]
-      }
-      item = item.trimEnd()
-      items.push(!escaped && item.toUpperCase() === 'NULL' ? null : item)
-    }
-    skipSpace()
-    if (i === end) return items
-    if (text[i] !== ',') throw new Error(`malformed array literal: ${text}`)
-    i++
-  }
+  const body = text.startsWith('[') ? text.slice(text.indexOf('=') + 1).trimStart() : text // `[0:1]={…}`
+  if (!body.startsWith('{') || !text.endsWith('}')) throw new Error(`not an array literal: ${text}`)
+  const array = parseArrayText(text)
+  if (array.dims.length > 1) throw new Error(`nested arrays are not supported: ${text}`)
+  return array.items
 }
 
 export function formatBytea(bytes: Uint8Array): string {

@@ -280,6 +280,11 @@ function isArraySpace(c: string | undefined): boolean {
 /** A one-dimensional array without quoting or escapes, the common case. */
 const SIMPLE_ARRAY = /^\{[^{}"\\]*\}$/
 
+/** An array literal's elements as text (e.g. `{1,"a b",NULL}` → `['1', 'a b', null]`), with its dimensions. */
+export function parseArrayText(text: string): PgArray & { items: (string | null)[] } {
+  return parseArray(text, opaqueCodec) as PgArray & { items: (string | null)[] }
+}
+
 /** array_in for `,`-delimited arrays, with optional `[lb:ub]=` decoration. */
 function parseArray(text: string, element: Codec): PgArray {
   if (SIMPLE_ARRAY.test(text)) {
