@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net'
 import WebSocket from 'ws'
 import { createSync, type LiveViewEndpoint, type RenderedView, type ServerMessage, type Sync } from '../../src/index.js'
 import { createTestDatabase, type TestDatabase } from '../support/db.js'
+import { waitFor } from '../support/until.js'
 
 export interface LiveApp {
   db: TestDatabase
@@ -144,11 +145,4 @@ function rowsOf(html: string): [string, string][] {
 
 const unescape = (text: string) => text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
 
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 10))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+export const until = (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000) => waitFor(check, what, timeoutMs)

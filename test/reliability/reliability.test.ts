@@ -15,6 +15,7 @@ import type { AppRouter } from '../../demo/router.js'
 import { createSyncClient, liveShape, type LiveShape, type SyncClient } from '../../client/index.js'
 import { startPostgres, type PostgresServer } from '../../src/testing/postgres.js'
 import { applyMigrations } from '../../src/testing/migrate.js'
+import { waitFor } from '../support/until.js'
 
 const long = process.env.RELIABILITY_LONG === '1'
 const rounds = long ? 12 : 3
@@ -72,14 +73,7 @@ async function expected(filter: Filter): Promise<Todo[]> {
 const comparable = (rows: Iterable<Todo>) =>
   [...rows].map(({ id, title, completed, ownerId }) => ({ id, title, completed, ownerId })).sort((a, b) => a.id.localeCompare(b.id))
 
-async function eventually(check: () => Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`timed out: ${what}`)
-}
+const eventually = (check: () => Promise<boolean>, what: string, ms = 30_000) => waitFor(() => check().catch(() => false), what, ms, 100)
 
 const started = Date.now()
 const step = (what: string) => { if (process.env.RELIABILITY_TRACE) console.error(`[reliability ${((Date.now() - started) / 1000).toFixed(1)}s] ${what}`) }

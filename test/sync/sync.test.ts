@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Prisma } from '../../generated/prisma/client.js'
 import { createSync, ShapeError, type Sync } from '../../src/index.js'
 import { createTestDatabase, type TestDatabase } from '../support/db.js'
+import { waitFor } from '../support/until.js'
 
 let db: TestDatabase
 let sync: Sync
@@ -21,13 +22,7 @@ afterAll(async () => {
   await db?.drop()
 })
 
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 10))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+const until = (check: () => boolean | Promise<boolean>, what: string) => waitFor(check, what, 5_000)
 
 const byId = <T extends { id: string }>(rows: T[]) => [...rows].sort((a, b) => a.id.localeCompare(b.id))
 

@@ -15,6 +15,7 @@ import { createSyncClient, clientTransformer, type SyncClient, type SyncEvent, t
 import { createTestDatabase, type TestDatabase } from '../support/db.js'
 import { appRouter, type AppContext, type AppRouter } from './app.js'
 import { TestEventSource } from './event-source.js'
+import { waitFor } from '../support/until.js'
 
 export interface TestApp {
   db: TestDatabase
@@ -120,14 +121,7 @@ export async function logOf(app: TestApp, shape: Shape<unknown>) {
   return (await app.engine()).shapeLog(fullReplica(shape))
 }
 
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 10))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+export const until = (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) => waitFor(check, what, timeoutMs)
 
 export const byId = <T extends { id: string }>(rows: Iterable<T>) => [...rows].sort((a, b) => a.id.localeCompare(b.id))
 
