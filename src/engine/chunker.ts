@@ -8,8 +8,7 @@
 export const snapshotRowBytes = (json: string): number => Buffer.byteLength(json) + 1
 
 export class Chunker {
-  /** Bytes in the open chunk. */
-  bytes = 0
+  private bytes = 0
   private entries = 0
 
   constructor(private readonly threshold: number, private readonly maxEntries = Infinity) {}
@@ -22,11 +21,5 @@ export class Chunker {
     this.bytes = 0
     this.entries = 0
     return true
-  }
-
-  /** Continues a chunk that already holds `bytes` (entries served in the same response). */
-  resume(bytes: number): void {
-    this.bytes = bytes
-    this.entries = 0
   }
 }

@@ -38,7 +38,7 @@ export class ShapeLog {
   private entries: LogEntry[] = []
   /** Indexes in `entries` of the last entry of each closed log chunk, ascending. */
   private chunkEnds: number[] = []
-  /** Cuts the log into chunks; it continues the last snapshot chunk, which is served with the log's first. */
+  /** Cuts the log into chunks. */
   private logChunker: Chunker
   private waiters = new Set<() => void>()
   bounds: SnapshotBounds | undefined
@@ -107,11 +107,8 @@ export class ShapeLog {
           }
         }
       }
-      const end = new LogEntry({ tx: 0n, op: this.chunks.length }, { headers: { control: 'snapshot-end', ...bounds } })
-      chunk.push(end)
+      chunk.push(new LogEntry({ tx: 0n, op: this.chunks.length }, { headers: { control: 'snapshot-end', ...bounds } }))
       this.chunks.push(chunk)
-      // The last chunk is served together with the log's first chunk: they share one byte budget.
-      this.logChunker.resume(chunker.bytes + snapshotRowBytes(end.json))
       this.bounds = bounds
       this.visibility = { xmin: BigInt(bounds.xmin), xmax: BigInt(bounds.xmax), xip: new Set(bounds.xip_list.map(BigInt)) }
     })()
@@ -156,14 +153,13 @@ export class ShapeLog {
   /** Entries after `after`, up to the end of the chunk they start in. */
   read(after: LogOffset): ReadResult {
     this.lastUsed = Date.now()
-    const end = this.snapshotEnd
-    if (after.tx < 0n || (after.tx === 0n && after.op < end.op)) {
+    if (after.tx < 0n || (after.tx === 0n && after.op < this.snapshotEnd.op)) {
       const index = after.tx < 0n ? 0 : after.op + 1
-      const chunk = this.chunks[index]!
-      // Electric never ends the response to `offset=-1` with up-to-date, so it can be cached long.
-      if (index < this.chunks.length - 1 || after.tx < 0n) return { entries: chunk, offset: { tx: 0n, op: index }, upToDate: false }
-      const rest = this.readLog(end)
-      return { entries: chunk.concat(rest.entries), offset: rest.entries.length ? rest.offset : { tx: 0n, op: index }, upToDate: rest.upToDate }
+      // A chunk is a response of its own, so each is about chunkBytes and the same for every reader. The
+      // last one is up-to-date when the log is still empty; Electric never ends the response to
+      // `offset=-1` with up-to-date, so it can be cached long.
+      const isLast = index === this.chunks.length - 1
+      return { entries: this.chunks[index]!, offset: { tx: 0n, op: index }, upToDate: isLast && after.tx >= 0n && this.entries.length === 0 }
     }
     return this.readLog(after)
   }
