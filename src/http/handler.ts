@@ -34,6 +34,8 @@ export interface EndpointContext {
   options: ShapeHandlerOptions
   /** `access-control-allow-methods` (app routes: no DELETE). */
   methods?: string
+  /** The shape function reads the URL only (the standalone server): its answers are as public as Electric's. */
+  shapeFromUrl?: boolean
 }
 
 /** Thrown by a request body that exceeds the limit. */
@@ -58,7 +60,7 @@ export async function handleShapeRequest<Req>(
     return withBase(errorBody(405, { message: 'Method not allowed' }, { allow: 'GET, POST, HEAD, OPTIONS' }), base, method)
   }
   const result = await answer(ctx, native, request, resolver, method)
-  const policy = { perRequest: typeof resolver === 'function', vary: varyOf(ctx.options.vary) }
+  const policy = { perRequest: typeof resolver === 'function' && !ctx.shapeFromUrl, vary: varyOf(ctx.options.vary) }
   const final = applyCachePolicy(withBase(result, base, method), policy, request.url.searchParams.get('offset'))
   if (method === 'HEAD' && final.body !== undefined) {
     await dispose(final.body)
