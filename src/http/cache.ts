@@ -22,8 +22,8 @@ export function applyCachePolicy(result: HttpResult, policy: CachePolicy, reques
     const control = headers['cache-control']
     if (control?.startsWith('public')) {
       headers['cache-control'] = requestedOffset === '-1' ? 'private, no-cache' : privateOf(control)
+      delete headers['surrogate-control'] // a CDN would obey it over cache-control
     }
-    delete headers['surrogate-control']
   }
   return { ...result, headers }
 }
