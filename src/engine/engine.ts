@@ -28,13 +28,19 @@ export interface EngineOptions {
   temporarySlot?: boolean
   /** Set REPLICA IDENTITY FULL on synced tables (default true), or decide per `schema.table`. */
   replicaIdentityFull?: boolean | ((table: string) => boolean)
-  /** Snapshot chunk size in bytes (Electric's default: 10 MiB). */
+  /**
+   * Chunk size in bytes, Electric's `chunk_bytes_threshold` (default 10 MiB): a response (a snapshot chunk,
+   * or a read of the log) ends with the entry whose JSON brings it to this many bytes or past it.
+   */
   chunkBytes?: number
   /** Log entries a shape retains before it is rotated (readers get must-refetch). Default 100,000. */
   maxLogEntries?: number
   /** A shape with no readers for this long is dropped. Default 5 minutes. */
   idleTimeoutMs?: number
-  /** Entries per response from the log. Default 1,000. */
+  /**
+   * At most this many log entries per response, besides `chunkBytes` (a log chunk ends at whichever
+   * comes first). Default 1,000; `Infinity` cuts by bytes only, as Electric does.
+   */
   readLimit?: number
   /** Live request wait, ms (Electric's long-poll default: 20 s). */
   liveTimeoutMs?: number
@@ -149,13 +155,14 @@ export class EmbeddedEngine implements ShapeSource {
       if (request.offset === 'now') return this.ok(log, [], log.latestOffset, true)
       const after = parseOffset(request.offset)
       if (!after) throw new EngineError('offset', 'has invalid format')
-      if (after.tx > this.replication.lastAppliedLsn && after.tx > log.latestOffset.tx) {
+      // `<lsn + 1>_0` is where an SSE client resumes after a transaction at `lsn` (http/sse.ts).
+      if (after.tx > this.replication.lastAppliedLsn + 1n && after.tx > log.latestOffset.tx + 1n) {
         throw new EngineError('offset', 'out of bounds for this shape')
       }
-      let read = log.read(after, this.opts.readLimit)
+      let read = log.read(after)
       if (request.live && read.entries.length === 0) {
         await log.waitForChange(request.liveTimeout ?? this.opts.liveTimeoutMs, request.signal)
-        if (!log.rotated) read = log.read(after, this.opts.readLimit)
+        if (!log.rotated) read = log.read(after)
       }
       if (log.rotated) return { status: 'must-refetch', handle: (await this.shapeLog(definition, changesOnly)).handle }
       return this.ok(log, read.entries, read.offset, read.upToDate)
@@ -272,6 +279,7 @@ export class EmbeddedEngine implements ShapeSource {
     await publishTable(this.pool, this.opts.publicationName, table, fullIdentity)
     const log = new ShapeLog(this.newHandle(definition), definition, table, columns, {
       chunkBytes: this.opts.chunkBytes,
+      chunkEntries: this.opts.readLimit,
       maxEntries: this.opts.maxLogEntries,
     })
     const route = this.route(table)

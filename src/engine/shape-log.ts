@@ -1,9 +1,12 @@
 // One shape's log: the initial snapshot in chunks, then the changes that touched the shape, in commit
 // order. Shared by every reader of the shape definition; readers are offsets into it.
+// Responses are cut at chunk boundaries fixed in the log, by the JSON bytes each entry sends (Electric's
+// rule, ./chunker.ts), so every reader at one offset gets the same response, ending where Electric's would.
 import type { ShapeDefinition } from '../shape/definition.js'
 import type { ChangeMessage, Message, SnapshotBounds, Value } from '../source/messages.js'
 import { compareOffsets, type LogOffset } from './offset.js'
 import { electricSchema, type TableInfo } from './catalog.js'
+import { Chunker, snapshotRowBytes } from './chunker.js'
 import type { TextRow } from './transaction.js'
 // The client's epoch rule for 32-bit xids (browser-safe code, shared with awaitTxId).
 import { widen } from '../../client/txid.js'
@@ -33,6 +36,10 @@ export class ShapeLog {
   /** Snapshot chunks; chunk i is served at offset `0_i`; the last one ends with `snapshot-end`. */
   private chunks: LogEntry[][] = []
   private entries: LogEntry[] = []
+  /** Indexes in `entries` of the last entry of each closed log chunk, ascending. */
+  private chunkEnds: number[] = []
+  /** Cuts the log into chunks. */
+  private logChunker: Chunker
   private waiters = new Set<() => void>()
   bounds: SnapshotBounds | undefined
   private visibility: { xmin: bigint; xmax: bigint; xip: Set<bigint> } | undefined
@@ -52,9 +59,10 @@ export class ShapeLog {
     readonly table: TableInfo,
     /** Selected columns, in table order. */
     readonly columns: string[],
-    private readonly options: { chunkBytes: number; maxEntries: number },
+    private readonly options: { chunkBytes: number; maxEntries: number; chunkEntries?: number },
   ) {
     this.relation = [table.namespace, table.table]
+    this.logChunker = new Chunker(options.chunkBytes, options.chunkEntries)
   }
 
   /** `electric-schema` of the selected columns. */
@@ -82,21 +90,20 @@ export class ShapeLog {
   /** Builds the snapshot chunks from rows (Postgres text values) and the snapshot's bounds. */
   loadSnapshot(rows: AsyncIterable<TextRow[]> | TextRow[][], bounds: SnapshotBounds): Promise<void> {
     return (async () => {
+      // Electric's snapshot rule: a row's JSON bytes plus one (its line break in Electric's storage).
+      const chunker = new Chunker(this.options.chunkBytes)
       let chunk: LogEntry[] = []
-      let size = 0
       for await (const batch of rows) {
         for (const row of batch) {
-          const value = this.project(row)
-          chunk.push(new LogEntry({ tx: 0n, op: this.chunks.length }, {
+          const entry = new LogEntry({ tx: 0n, op: this.chunks.length }, {
             key: this.keyOf(row),
-            value,
+            value: this.project(row),
             headers: { operation: 'insert', relation: this.relation },
-          }))
-          size += rowSize(value)
-          if (size >= this.options.chunkBytes) {
+          })
+          chunk.push(entry)
+          if (chunker.add(snapshotRowBytes(entry.json))) {
             this.chunks.push(chunk)
             chunk = []
-            size = 0
           }
         }
       }
@@ -135,28 +142,31 @@ export class ShapeLog {
   append(messages: { op: number; message: ChangeMessage }[], lsn: bigint): void {
     if (messages.length === 0) return
     messages.at(-1)!.message.headers.last = true
-    for (const { op, message } of messages) this.entries.push(new LogEntry({ tx: lsn, op }, message))
+    for (const { op, message } of messages) {
+      const entry = new LogEntry({ tx: lsn, op }, message)
+      this.entries.push(entry)
+      if (this.logChunker.add(Buffer.byteLength(entry.json))) this.chunkEnds.push(this.entries.length - 1)
+    }
     this.notify()
   }
 
-  /** Entries after `after`, at most `limit` of them. */
-  read(after: LogOffset, limit: number): ReadResult {
+  /** Entries after `after`, up to the end of the chunk they start in. */
+  read(after: LogOffset): ReadResult {
     this.lastUsed = Date.now()
-    const end = this.snapshotEnd
-    if (after.tx < 0n || (after.tx === 0n && after.op < end.op)) {
+    if (after.tx < 0n || (after.tx === 0n && after.op < this.snapshotEnd.op)) {
       const index = after.tx < 0n ? 0 : after.op + 1
-      const chunk = this.chunks[index]!
-      // Electric never ends the response to `offset=-1` with up-to-date, so it can be cached long.
-      if (index < this.chunks.length - 1 || after.tx < 0n) return { entries: chunk, offset: { tx: 0n, op: index }, upToDate: false }
-      const rest = this.readLog(end, limit)
-      return { entries: chunk.concat(rest.entries), offset: rest.entries.length ? rest.offset : { tx: 0n, op: index }, upToDate: rest.upToDate }
+      // A chunk is a response of its own, so each is about chunkBytes and the same for every reader. The
+      // last one is up-to-date when the log is still empty; Electric never ends the response to
+      // `offset=-1` with up-to-date, so it can be cached long.
+      const isLast = index === this.chunks.length - 1
+      return { entries: this.chunks[index]!, offset: { tx: 0n, op: index }, upToDate: isLast && after.tx >= 0n && this.entries.length === 0 }
     }
-    return this.readLog(after, limit)
+    return this.readLog(after)
   }
 
-  private readLog(after: LogOffset, limit: number): ReadResult {
+  private readLog(after: LogOffset): ReadResult {
     const start = this.firstAfter(after)
-    const slice = this.entries.slice(start, start + limit)
+    const slice = this.entries.slice(start, this.chunkEndAfter(start) + 1)
     const upToDate = start + slice.length >= this.entries.length
     const last = slice.at(-1)?.offset
     const latest = this.latestOffset
@@ -165,6 +175,19 @@ export class ShapeLog {
       offset: last ?? (compareOffsets(after, latest) > 0 ? after : latest),
       upToDate,
     }
+  }
+
+  /** Index of the last entry of the chunk holding entry `start` (the last entry when that chunk is open). */
+  private chunkEndAfter(start: number): number {
+    const ends = this.chunkEnds
+    let lo = 0
+    let hi = ends.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (ends[mid]! < start) lo = mid + 1
+      else hi = mid
+    }
+    return lo < ends.length ? ends[lo]! : this.entries.length - 1
   }
 
   /** Whether there is anything after `after` (for live requests). */
@@ -205,6 +228,7 @@ export class ShapeLog {
     this.rotated = reason
     this.chunks = []
     this.entries = []
+    this.chunkEnds = []
     this.notify()
   }
 
@@ -233,10 +257,4 @@ export class ShapeLog {
     }
     return key
   }
-}
-
-function rowSize(value: Value): number {
-  let size = 16
-  for (const key in value) size += key.length + (value[key]?.length ?? 4) + 6
-  return size
 }

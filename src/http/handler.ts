@@ -2,6 +2,7 @@
 // route's shape (static, or decided per request by the app), interruptible live requests, and either
 // serving from the source (embedded) or proxying to the Electric behind it (http mode).
 import { ShapeError } from '../shape/errors.js'
+import { applyCachePolicy } from './cache.js'
 import type { ShapeSource } from '../source/source.js'
 import type { Shape } from '../sync/shape.js'
 import type { InterruptRegistry } from './interrupt.js'
@@ -33,6 +34,8 @@ export interface EndpointContext {
   options: ShapeHandlerOptions
   /** `access-control-allow-methods` (app routes: no DELETE). */
   methods?: string
+  /** The shape function reads the URL only (the standalone server): its answers are as public as Electric's. */
+  shapeFromUrl?: boolean
 }
 
 /** Thrown by a request body that exceeds the limit. */
@@ -57,7 +60,8 @@ export async function handleShapeRequest<Req>(
     return withBase(errorBody(405, { message: 'Method not allowed' }, { allow: 'GET, POST, HEAD, OPTIONS' }), base, method)
   }
   const result = await answer(ctx, native, request, resolver, method)
-  const final = withBase(result, base, method)
+  const policy = { perRequest: typeof resolver === 'function' && !ctx.shapeFromUrl, vary: varyOf(ctx.options.vary) }
+  const final = applyCachePolicy(withBase(result, base, method), policy, request.url.searchParams.get('offset'))
   if (method === 'HEAD' && final.body !== undefined) {
     await dispose(final.body)
     delete final.body
@@ -208,6 +212,9 @@ function afterBody(result: HttpResult, done: () => void): HttpResult {
 export async function dispose(body: string | AsyncIterable<string | Uint8Array>): Promise<void> {
   if (typeof body !== 'string') await body[Symbol.asyncIterator]().return?.()
 }
+
+const varyOf = (vary: string | readonly string[] | undefined): readonly string[] | undefined =>
+  vary === undefined ? undefined : (typeof vary === 'string' ? vary.split(',') : vary).map((h) => h.trim()).filter(Boolean)
 
 const flag = (value: string | null): boolean => value !== null && value !== 'false'
 

@@ -32,6 +32,12 @@ export interface CorsOptions {
 export interface ShapeHandlerOptions extends Partial<ServeOptions> {
   /** CORS headers on every response and OPTIONS preflights (default true: Electric's behaviour); false leaves CORS to the app. */
   cors?: boolean | CorsOptions
+  /**
+   * Request headers the route's shape depends on (e.g. `['authorization']`), sent as `Vary`. A per-request
+   * shape's responses are `private` unless this is set; with it they keep Electric's public caching,
+   * keyed by these headers in caches that honour `Vary`.
+   */
+  vary?: string | readonly string[]
   /** Server-side errors (5xx), for logging; clients only ever see a generic body. */
   onError?: (error: unknown) => void
 }

@@ -34,7 +34,7 @@ const shapeMethods = 'GET, POST, HEAD, DELETE, OPTIONS'
 
 export function createShapeServer(options: ShapeServerOptions): Server {
   const source = sourceTracker(options.source)
-  const ctx: EndpointContext = { source: source.get, options, methods: shapeMethods }
+  const ctx: EndpointContext = { source: source.get, options, methods: shapeMethods, shapeFromUrl: true }
   return createServer((req, res) => {
     serve(req, res).catch((error) => {
       options.onError?.(error)

@@ -56,8 +56,10 @@ async function* events(source: ShapeSource, shape: Shape<unknown>, ctx: ServeCon
 }
 
 /**
- * An SSE client resumes from `<global_last_seen_lsn>_0` after each up-to-date, so that LSN must not be
- * before the last change sent: it is the later of the engine's applied LSN and the last change's.
+ * An SSE client resumes from `<global_last_seen_lsn>_0` after each up-to-date (Electric's client), and
+ * `<lsn>_0` comes before the other changes of the transaction at `lsn`: resuming there would repeat
+ * them. So the LSN is past the last change sent: one more than its transaction's commit LSN (no other
+ * commit starts inside that commit record) when the engine has applied nothing later, else the applied LSN.
  */
 function encode(result: Ok, shape: Shape<unknown>): string[] {
   const encoded = encodeMessages(result.messages, result.encoded, shape.transform)
@@ -65,5 +67,6 @@ function encode(result: Ok, shape: Shape<unknown>): string[] {
   if (!last || !('control' in last.headers) || last.headers.control !== 'up-to-date') return encoded
   const applied = BigInt(last.headers.global_last_seen_lsn ?? '0')
   const tx = BigInt(result.offset.split('_')[0]!)
-  return [...encoded.slice(0, -1), JSON.stringify(upToDate(tx > applied ? tx : applied))]
+  const resume = tx > 0n && tx >= applied ? tx + 1n : applied
+  return [...encoded.slice(0, -1), JSON.stringify(upToDate(resume))]
 }

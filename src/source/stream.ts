@@ -4,6 +4,9 @@ import type { ShapeDefinition } from '../shape/definition.js'
 import type { Message } from './messages.js'
 import { isClientError, type ShapeSource } from './source.js'
 
+/** Electric's offset of the end of the initial snapshot: reading after it reads the log from its start. */
+const SNAPSHOT_END_OFFSET = '0_inf'
+
 export interface StreamOptions {
   /** Keep following changes after the first up-to-date (default true). */
   live?: boolean
@@ -21,8 +24,9 @@ export interface StreamItem {
   handle: string
   /**
    * Where to resume to receive what follows this message. Exact for replicated changes and control
-   * messages; for rows of the initial snapshot it is the start of their chunk (re-reading a chunk
-   * repeats rows the reader already has, which materialized readers apply idempotently by key).
+   * messages (`0_inf` for snapshot-end); for rows of the initial snapshot it is the start of their chunk
+   * (re-reading a chunk repeats rows the reader already has, which materialized readers apply
+   * idempotently by key).
    */
   offset: string
 }
@@ -59,7 +63,10 @@ export async function* streamShape(
     const requested = offset
     for (const message of result.messages) {
       const headers = message.headers as { lsn?: string; op_position?: number; control?: string }
+      // snapshot-end can be followed by log entries in the same response: its own position is the
+      // snapshot's end (`0_inf`), not the response's, which is past those entries.
       const at = headers.lsn !== undefined ? `${headers.lsn}_${headers.op_position ?? 0}`
+        : headers.control === 'snapshot-end' ? SNAPSHOT_END_OFFSET
         : headers.control ? result.offset : requested
       yield { message, handle: result.handle, offset: at }
       if (signal?.aborted) return

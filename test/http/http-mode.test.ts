@@ -148,6 +148,17 @@ describe('proxy', () => {
     expect(answer.headers.get('electric-handle')).not.toBe(handle)
   })
 
+  it("answers a per-request shape privately, whatever Electric's cache-control, and a static one publicly", async () => {
+    owner = 'u1'
+    const mine = await get('/mine', 'offset=-1')
+    expect(mine.headers.get('cache-control')).toBe('private, no-cache')
+    const next = await get('/mine', `offset=${mine.headers.get('electric-offset')}&handle=${mine.headers.get('electric-handle')}`)
+    expect(next.headers.get('cache-control')).toBe('private, max-age=60, stale-while-revalidate=300')
+    expect(next.headers.get('surrogate-control')).toBeNull()
+    const todos = await get('/todos', 'offset=-1')
+    expect(todos.headers.get('cache-control')).toBe('public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746')
+  })
+
   it('fails streams for good when Electric rejects the secret', async () => {
     const wrong = createSync({ mode: 'http', url: electric.url, secret: 'wrong', prisma: db.prisma })
     const stream = wrong.stream(wrong.shape(db.prisma.todo))
