@@ -1,10 +1,10 @@
 // Text semantics: ordering, case mapping and LIKE.
 //
-// Collation: text is ordered by Unicode code point, i.e. byte order of UTF-8. That is Postgres's order
-// under the "C" / "C.UTF-8" collations (the test database is initdb'd with C.UTF-8, libc provider) and
-// the order Electric's evaluator uses. Equality does not depend on the collation (every deterministic
-// collation compares bytes), so =, <>, IN, LIKE and the filter index are exact for any database; only
-// < > <= >= BETWEEN on text would differ under a linguistic collation such as en_US.UTF-8.
+// Text is ordered by Unicode code point, i.e. byte order of UTF-8: Postgres's order under the C, POSIX,
+// C.UTF-8 and builtin collations, and the order Electric's evaluator uses. Equality under a deterministic
+// collation is byte equality. Which collations these functions are exact for is decided in collation.ts;
+// the compiler refuses the others.
+import type { CaseMapping } from './collation.js'
 import { fail } from './errors.js'
 
 /** Code point order. JS `<` compares UTF-16 units, which misorders U+E000..U+FFFF against astral characters. */
@@ -35,7 +35,7 @@ const SIMPLE_LOWER = new Map<number, number>([[0x130, 0x69]])
 const SIMPLE_UPPER = new Map<number, number>([[0x1fb3, 0x1fbc], [0x1fc3, 0x1fcc], [0x1ff3, 0x1ffc]])
 for (const start of [0x1f80, 0x1f90, 0x1fa0]) for (let c = start; c < start + 8; c++) SIMPLE_UPPER.set(c, c + 8)
 const UNMAPPED: ReadonlyArray<readonly [number, number]> = [
-  [0x19b, 0x19b], [0x264, 0x264], [0x1c89, 0x1c8a], [0xa7cb, 0xa7dc], [0x10d50, 0x10d85], [0x16ea0, 0x16ed3],
+  [0x19b, 0x19b], [0x264, 0x264], [0x1c89, 0x1c8a], [0xa7cb, 0xa7cd], [0xa7da, 0xa7dc], [0x10d50, 0x10d85], [0x16ea0, 0x16ed3],
 ]
 
 function mapCase(s: string, upper: boolean): string {
@@ -66,6 +66,23 @@ export function lower(s: string): string {
 
 export function upper(s: string): string {
   return mapCase(s, true)
+}
+
+/** Under LC_CTYPE C / POSIX (and builtin C), Postgres's lower/upper change only ASCII letters. */
+function asciiLower(s: string): string {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase())
+}
+
+function asciiUpper(s: string): string {
+  return s.replace(/[a-z]+/g, (m) => m.toUpperCase())
+}
+
+export function lowerFor(mapping: CaseMapping): (s: string) => string {
+  return mapping === 'ascii' ? asciiLower : lower
+}
+
+export function upperFor(mapping: CaseMapping): (s: string) => string {
+  return mapping === 'ascii' ? asciiUpper : upper
 }
 
 /** Postgres's MatchText result: ABORT means no match is possible at any later start position either. */
