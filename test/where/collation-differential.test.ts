@@ -20,7 +20,7 @@ interface Column {
   /** Type in CREATE TABLE and in the row's derived table. */
   type: string
   collate?: string
-  needs?: 'icu' | 'en_US'
+  needs?: 'icu' | 'en_US' | 'builtin'
 }
 const ALL_COLUMNS: Column[] = [
   { name: 't', type: 'text' },
@@ -31,6 +31,7 @@ const ALL_COLUMNS: Column[] = [
   { name: 'u', type: 'text', collate: '"en-US-x-icu"', needs: 'icu' },
   { name: 'n', type: 'text', collate: 'ci', needs: 'icu' },
   { name: 'e', type: 'text', collate: '"en_US.utf8"', needs: 'en_US' },
+  { name: 'cu', type: 'text', collate: 'pg_c_utf8', needs: 'builtin' },
   { name: 'a', type: 'text[]' },
   { name: 'ac', type: 'text[]', collate: '"C"' },
 ]
@@ -147,7 +148,7 @@ const EXPECTED: Record<LocaleKind, Record<string, 'accepted' | 'refused'>> = {
 const EXPECTED_COLUMNS: Record<string, 'accepted' | 'refused'> = {
   'u < $1': 'refused', 'u = $1': 'accepted', 'lower(u) = $1': 'refused', 'n = $1': 'refused', 'n LIKE $1': 'refused',
   'n COLLATE "C" = $1': 'accepted', 'n < $1': 'refused', 'c < n': 'refused', 'c < p': 'refused', 'c < p COLLATE "C"': 'accepted',
-  'p < $1': 'accepted', 'lower(c) = $1': 'accepted', 'c ILIKE $1': 'accepted', "ac > '{x}'": 'accepted', 'a COLLATE "C" > \'{x}\'': 'accepted',
+  'cu < $1': 'accepted', 'cu = $1': 'accepted', 'lower(cu) = $1': 'refused', 'p < $1': 'accepted', 'lower(c) = $1': 'accepted', 'c ILIKE $1': 'accepted', "ac > '{x}'": 'accepted', 'a COLLATE "C" > \'{x}\'': 'accepted',
 }
 
 for (const kind of KINDS) {
@@ -166,7 +167,8 @@ for (const kind of KINDS) {
       db = await createLocaleDatabase(kind)
       const icu = await icuAvailable()
       const enUS = (await db.sql(`SELECT 1 FROM pg_collation WHERE collname = 'en_US.utf8'`)).length > 0
-      columns = ALL_COLUMNS.filter((c) => (c.needs === 'icu' ? icu : c.needs === 'en_US' ? enUS : true))
+      const builtin = (await db.sql(`SELECT 1 FROM pg_collation WHERE collname = 'pg_c_utf8'`)).length > 0 // Postgres 17+
+      columns = ALL_COLUMNS.filter((c) => (c.needs === 'icu' ? icu : c.needs === 'en_US' ? enUS : c.needs === 'builtin' ? builtin : true))
       if (icu) await db.sql(`CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`)
       await db.sql(`CREATE TABLE coll (id int PRIMARY KEY, ${columns.map((c) => `"${c.name}" ${c.type}${c.collate ? ` COLLATE ${c.collate}` : ''}`).join(', ')})`)
       table = await loadTable(db.pool, 'public', 'coll')
@@ -193,6 +195,7 @@ for (const kind of KINDS) {
       expect(byName.get('ac')!.collation).toMatchObject({ name: 'C' })
       expect(byName.get('id')!.collation).toBeUndefined()
       if (byName.has('u')) expect(byName.get('u')!.collation).toMatchObject({ name: 'en-US-x-icu', provider: 'icu', collate: 'en-US', deterministic: true })
+      if (byName.has('cu')) expect(byName.get('cu')!.collation).toMatchObject({ name: 'pg_c_utf8', provider: 'builtin', collate: 'C.UTF-8' })
       if (byName.has('n')) expect(byName.get('n')!.collation).toMatchObject({ name: 'ci', provider: 'icu', collate: 'und-u-ks-level2', deterministic: false })
     })
 
