@@ -3,7 +3,7 @@
 import type pg from 'pg'
 import { quoteIdent } from '../shape/sql.js'
 import type { Collation } from '../where/index.js'
-import { columnCollation, COLUMN_COLLATION_SQL, DATABASE_COLLATION_SQL, databaseCollation } from './collations.js'
+import { checkCaseTables, columnCollation, COLUMN_COLLATION_SQL, DATABASE_COLLATION_SQL, databaseCollation } from './collations.js'
 import { EngineError } from './errors.js'
 
 export interface ColumnInfo {
@@ -72,7 +72,7 @@ export async function loadTable(db: pg.ClientBase | pg.Pool, namespace: string, 
       `Table ${qualified(namespace, table)} does not exist. If the table name contains capitals or special characters you must quote it.`,
     )
   }
-  const defaultCollation = databaseCollation(rows[0]!.database_collation)
+  const defaultCollation = await checkCaseTables(db, databaseCollation(rows[0]!.database_collation))
   const columns = rows.map((r): ColumnInfo => {
     const isArray = r.elemname !== null
     const type = isArray ? r.elemname! : r.typname
@@ -91,6 +91,7 @@ export async function loadTable(db: pg.ClientBase | pg.Pool, namespace: string, 
     Object.assign(column, typeModifiers(type, r.atttypmod))
     return column
   })
+  for (const c of columns) if (c.collation && c.collation !== defaultCollation) c.collation = await checkCaseTables(db, c.collation)
   const keyed = columns.filter((c) => c.pkIndex !== undefined).sort((a, b) => a.pkIndex! - b.pkIndex!)
   return {
     oid: rows[0]!.oid,

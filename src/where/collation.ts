@@ -15,6 +15,11 @@ export interface Collation {
   readonly ctype: string
   /** False for nondeterministic (ICU) collations, under which even `=` is not byte equality. */
   readonly deterministic: boolean
+  /**
+   * Set when the server's case tables were compared with the evaluator's (`caseProbe()`) and differ,
+   * e.g. a glibc of another Unicode version: lower/upper/ILIKE under this collation are then refused.
+   */
+  readonly caseTablesDiffer?: boolean
 }
 
 /** What the evaluator assumes when it is told nothing: the test cluster's libc C.UTF-8. */
@@ -45,7 +50,7 @@ export function caseMappingOf(c: Collation): CaseMapping | undefined {
   if (c.provider === 'builtin') return c.ctype === 'C' ? 'ascii' : undefined
   if (c.provider !== 'libc') return undefined
   if (c.ctype === 'C' || c.ctype === 'POSIX') return 'ascii'
-  return /^(C|en_US)\.UTF-?8$/i.test(c.ctype) ? 'unicode' : undefined
+  return /^(C|en_US)\.UTF-?8$/i.test(c.ctype) && !c.caseTablesDiffer ? 'unicode' : undefined
 }
 
 /** A derived collation (Postgres's collation and strength of an expression of a collatable type). */
@@ -108,7 +113,8 @@ export function requireCollation(d: Derived, use: CollationUse, what: string, lo
   const problem =
     !c.deterministic && use !== 'case' ? 'it is nondeterministic'
       : use === 'ordering' && !ordersByCodePoint(c) ? 'it sorts by the locale\'s rules'
-        : use === 'case' && !caseMappingOf(c) ? 'its case mapping is the locale\'s'
+        : use === 'case' && !caseMappingOf(c)
+          ? c.caseTablesDiffer ? 'the server\'s case tables differ from the evaluator\'s' : 'its case mapping is the locale\'s'
           : undefined
   if (!problem) return c
   const column = d.column ? `"${d.column}"` : undefined

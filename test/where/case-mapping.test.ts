@@ -2,6 +2,8 @@
 // to reproduce (collation.ts: caseMappingOf): libc C.UTF-8 and en_US.UTF-8 (glibc's tables) and C (ASCII
 // only). libc maps case one code point at a time, so agreeing on every code point is agreeing on every string.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { checkCaseTables } from '../../src/engine/collations.js'
+import { compileWhere } from '../../src/where/index.js'
 import { caseMappingOf, type Collation } from '../../src/where/collation.js'
 import { lowerFor, upperFor } from '../../src/where/text.js'
 import { createTestDatabase, type TestDatabase } from '../support/db.js'
@@ -48,4 +50,23 @@ describe('case mapping of every code point', () => {
       expect(differences.slice(0, 200)).toEqual([])
     }, 120_000)
   }
+})
+
+describe("checking the server's case tables", () => {
+  it('keeps the glibc case mapping for a collation whose lower()/upper() match the evaluator on every character', async () => {
+    const collation = COLLATIONS[0]!.collation
+    expect(await checkCaseTables(db.pool, collation)).toBe(collation)
+  })
+
+  it('refuses case mapping under a collation whose server tables differ (here: "C", mislabelled as a C.UTF-8 ctype)', async () => {
+    const mislabelled: Collation = { name: 'C', provider: 'libc', collate: 'C', ctype: 'C.UTF-8', deterministic: true }
+    expect(caseMappingOf(mislabelled)).toBe('unicode')
+    const checked = await checkCaseTables(db.pool, mislabelled)
+    expect(checked.caseTablesDiffer).toBe(true)
+    expect(caseMappingOf(checked)).toBeUndefined()
+    const columns = new Map([['t', { type: 'text', dims: 0, collation: checked }]])
+    expect(() => compileWhere(`lower(t) = $1`, columns, ['x'])).toThrow(/"t" has collation "C" .*the server's case tables differ/)
+    expect(() => compileWhere(`t ILIKE $1`, columns, ['x'])).toThrow(/ILIKE under it cannot be evaluated/)
+    expect(compileWhere(`t < $1`, columns, ['x']).evaluate({ t: 'a' })).toBe(true) // ordering does not depend on it
+  })
 })
