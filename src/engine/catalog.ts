@@ -2,6 +2,8 @@
 // the publication's tables and replica identity.
 import type pg from 'pg'
 import { quoteIdent } from '../shape/sql.js'
+import type { Collation } from '../where/index.js'
+import { checkCaseTables, columnCollation, COLUMN_COLLATION_SQL, DATABASE_COLLATION_SQL, databaseCollation } from './collations.js'
 import { EngineError } from './errors.js'
 
 export interface ColumnInfo {
@@ -21,6 +23,8 @@ export interface ColumnInfo {
   length?: number
   precision?: number
   scale?: number
+  /** The collation of a text, varchar or bpchar column (or array); the database's for `default`. */
+  collation?: Collation
 }
 
 export interface TableInfo {
@@ -32,6 +36,8 @@ export interface TableInfo {
   /** Primary-key column names in key order (all columns sorted by name when there is no key). */
   primaryKey: string[]
   replicaIdentityFull: boolean
+  /** The database's default collation, which literals and parameters of the where clause take. */
+  defaultCollation: Collation
 }
 
 export { quoteIdent }
@@ -41,7 +47,7 @@ export async function loadTable(db: pg.ClientBase | pg.Pool, namespace: string, 
   const { rows } = await db.query<{
     oid: number; relreplident: string; attname: string; attnotnull: boolean; atttypid: number
     atttypmod: number; typname: string; typtype: string; elemname: string | null; elemtype: string | null
-    pk_index: number | null; enum_labels: string[] | null
+    pk_index: number | null; enum_labels: string[] | null; collation: string | null; database_collation: string
   }>(
     `SELECT c.oid::int AS oid, c.relreplident::text AS relreplident, a.attname, a.attnotnull,
             a.atttypid::int AS atttypid, a.atttypmod, t.typname, t.typtype::text AS typtype,
@@ -49,7 +55,8 @@ export async function loadTable(db: pg.ClientBase | pg.Pool, namespace: string, 
             (SELECT array_position(i.indkey::int2[], a.attnum) FROM pg_index i -- int2vector subscripts start at 0
               WHERE i.indrelid = c.oid AND i.indisprimary) AS pk_index,
             (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e
-              WHERE e.enumtypid = COALESCE(et.oid, t.oid)) AS enum_labels
+              WHERE e.enumtypid = COALESCE(et.oid, t.oid)) AS enum_labels,
+            ${COLUMN_COLLATION_SQL} AS collation, ${DATABASE_COLLATION_SQL} AS database_collation
        FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -65,6 +72,7 @@ export async function loadTable(db: pg.ClientBase | pg.Pool, namespace: string, 
       `Table ${qualified(namespace, table)} does not exist. If the table name contains capitals or special characters you must quote it.`,
     )
   }
+  const defaultCollation = await checkCaseTables(db, databaseCollation(rows[0]!.database_collation))
   const columns = rows.map((r): ColumnInfo => {
     const isArray = r.elemname !== null
     const type = isArray ? r.elemname! : r.typname
@@ -78,9 +86,12 @@ export async function loadTable(db: pg.ClientBase | pg.Pool, namespace: string, 
     }
     if (r.pk_index !== null) column.pkIndex = r.pk_index
     if (r.enum_labels) column.enumLabels = r.enum_labels
+    const collation = columnCollation(r.collation, defaultCollation)
+    if (collation) column.collation = collation
     Object.assign(column, typeModifiers(type, r.atttypmod))
     return column
   })
+  for (const c of columns) if (c.collation && c.collation !== defaultCollation) c.collation = await checkCaseTables(db, c.collation)
   const keyed = columns.filter((c) => c.pkIndex !== undefined).sort((a, b) => a.pkIndex! - b.pkIndex!)
   return {
     oid: rows[0]!.oid,
@@ -90,6 +101,7 @@ export async function loadTable(db: pg.ClientBase | pg.Pool, namespace: string, 
     byName: new Map(columns.map((c) => [c.name, c])),
     primaryKey: keyed.length > 0 ? keyed.map((c) => c.name) : columns.map((c) => c.name).sort(),
     replicaIdentityFull: rows[0]!.relreplident === 'f',
+    defaultCollation,
   }
 }
 

@@ -408,9 +408,9 @@ function selectColumns(table: TableInfo, columns: string[] | undefined): string[
 }
 
 function compileWhereFor(table: TableInfo, where: string, params: string[]): CompiledWhere {
-  const types = new Map(table.columns.map((c) => [c.name, { type: c.type, dims: c.dims, isEnum: c.isEnum, enumLabels: c.enumLabels }]))
+  const types = new Map(table.columns.map((c) => [c.name, { type: c.type, dims: c.dims, isEnum: c.isEnum, enumLabels: c.enumLabels, collation: c.collation }]))
   try {
-    return compileWhere(where, types, params)
+    return compileWhere(where, types, params, { defaultCollation: table.defaultCollation })
   } catch (error) {
     throw new EngineError('where', (error as Error).message)
   }

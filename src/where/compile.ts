@@ -2,9 +2,12 @@
 // column values are parsed from their text form at most once per row, and sub-expressions without
 // column references are evaluated at compile time (as Postgres's planner folds constants).
 import type {
-  A_ArrayExpr, A_Const, A_Expr, BooleanTest, BoolExpr, CoalesceExpr, ColumnRef, FuncCall, MinMaxExpr, Node,
-  NullTest, ParamRef, SQLValueFunction, TypeCast, TypeName,
+  A_ArrayExpr, A_Const, A_Expr, BooleanTest, BoolExpr, CoalesceExpr, CollateClause, ColumnRef, FuncCall,
+  MinMaxExpr, Node, NullTest, ParamRef, SQLValueFunction, TypeCast, TypeName,
 } from 'libpg-query'
+import {
+  caseMappingOf, mergeCollations, requireCollation, type CaseMapping, type Collation, type CollationUse, type Derived,
+} from './collation.js'
 import { EvalFailure, WhereError } from './errors.js'
 import { codecOf, EMPTY_ARRAY, type PgArray, type Value } from './codec.js'
 import { explicitCast, implicitCast, isStableCast, type Convert } from './casts.js'
@@ -12,8 +15,8 @@ import { lookupFunction } from './functions.js'
 import { comparePredicate, OperatorError, resolveBinary, resolveUnary, type Operator } from './operators.js'
 import { PREFIX } from './parse.js'
 import {
-  arrayOf, BOOL, canonicalTypeName, commonType, elementOf, INT4, sameType, scalar, TEXT, typeLabel, UNKNOWN,
-  type Kind, type PgType,
+  arrayOf, BOOL, canonicalTypeName, commonType, elementOf, INT4, isCollatable, sameType, scalar, TEXT, typeLabel,
+  UNKNOWN, type Kind, type PgType,
 } from './types.js'
 
 /** A row as replication and snapshots deliver it: column name → Postgres text form, or null. */
@@ -63,7 +66,26 @@ interface Expr {
   readonly equality?: EqualityCondition
   /** The operands of a top-level AND, for the filter index. */
   readonly conjuncts?: readonly Expr[]
+  /** The collation Postgres derives for it (collatable types only). */
+  readonly coll?: Derived
 }
+
+/** The collations a where clause is compiled with. */
+export interface CompilerCollations {
+  readonly default: Collation
+  /** Each column's collation, when it has one (the database's default resolved). */
+  readonly columns: ReadonlyMap<string, Collation>
+  /** The collations COLLATE may name. */
+  readonly named: ReadonlyMap<string, Collation>
+}
+
+/** What each operator needs of its operands' collation when they are strings. */
+const COLLATION_USE: Readonly<Record<string, CollationUse>> = {
+  '=': 'equality', '<>': 'equality', '!=': 'equality', '@>': 'equality', '<@': 'equality', '&&': 'equality',
+  '<': 'ordering', '>': 'ordering', '<=': 'ordering', '>=': 'ordering',
+  '~~': 'like', '!~~': 'like', '~~*': 'case', '!~~*': 'case',
+}
+const OPERATOR_LABEL: Readonly<Record<string, string>> = { '!=': '<>', '~~': 'LIKE', '!~~': 'NOT LIKE', '~~*': 'ILIKE', '!~~*': 'NOT ILIKE' }
 
 /** Per compiled where: the row being evaluated and its parsed column values. */
 class RowState {
@@ -93,6 +115,7 @@ export class Compiler {
   constructor(
     private readonly columns: ReadonlyMap<string, PgType>,
     private readonly params: readonly string[],
+    private readonly collations: CompilerCollations,
   ) {
     for (const t of columns.values()) {
       if (t.kind !== 'enum') continue
@@ -150,7 +173,7 @@ export class Compiler {
       }
       case 'SubLink': throw new WhereError('subqueries are not supported', at(body))
       case 'CaseExpr': throw new WhereError('CASE expressions are not supported', at(body))
-      case 'CollateClause': throw new WhereError('COLLATE is not supported', at(body))
+      case 'CollateClause': return this.collate(body as CollateClause)
       case 'A_Indirection': throw new WhereError('array subscripts are not supported', at(body))
       case 'RowExpr': throw new WhereError('row constructors are not supported', at(body))
       default: throw new WhereError(`${tag} is not supported`, at(body))
@@ -178,7 +201,49 @@ export class Compiler {
       state.stamps[s] = state.epoch
       return value
     }
-    return { type, eval: evalColumn, isConst: false, location: at(ref), column: name }
+    const collation = this.collations.columns.get(name) ?? (isCollatable(type) ? this.collations.default : undefined)
+    const coll: Derived | undefined = collation && { collation, strength: 'implicit', column: name, location: at(ref) }
+    return { type, eval: evalColumn, isConst: false, location: at(ref), column: name, coll }
+  }
+
+  /** `expr COLLATE name`: an explicit collation, which wins over the implicit ones of the other operands. */
+  private collate(c: CollateClause): Expr {
+    const location = at(c)
+    const names = (c.collname ?? []).map((n) => ('String' in n ? n.String.sval ?? '' : ''))
+    const name = names[names.length - 1] ?? ''
+    const collation = names.length === 1 || (names.length === 2 && names[0] === 'pg_catalog') ? this.collations.named.get(name) : undefined
+    if (!collation) {
+      throw new WhereError(`collation "${names.join('.')}" is not supported here: use COLLATE "C", "POSIX", "default" or a collation of one of the table's columns`, location)
+    }
+    let arg = this.compile(c.arg!)
+    if (arg.type.kind === 'unknown') arg = this.coerce(arg, TEXT, 'COLLATE')
+    if (!isCollatable(arg.type)) throw new WhereError(`collations are not supported by type ${typeLabel(arg.type)}`, location)
+    return { ...arg, coll: { collation, strength: 'explicit', column: arg.coll?.column, location } }
+  }
+
+  private defaultCollation(location: number): Derived {
+    return { collation: this.collations.default, strength: 'implicit', location }
+  }
+
+  /** The collation of an expression of type `type` over `args` (Postgres's rules; may throw on a clash). */
+  private derive(type: PgType, args: readonly Expr[], location: number): Derived | undefined {
+    const merged = mergeCollations(args.map((a) => a.coll))
+    return isCollatable(type) ? merged ?? this.defaultCollation(location) : undefined
+  }
+
+  /** The collation an operator or function on strings runs under, if the evaluator can reproduce it. */
+  private useCollation(args: readonly Expr[], use: CollationUse, what: string, location: number): Collation {
+    const merged = mergeCollations(args.map((a) => a.coll)) ?? this.defaultCollation(location)
+    return requireCollation(merged, use, what, location)
+  }
+
+  /** Resolves `l op r` (r: the element type for ANY/ALL) and checks the collation it compares strings with. */
+  private resolveCollated(op: string, l: PgType, r: PgType, args: readonly Expr[], location: number, suffix = ''): Operator {
+    const resolved = this.resolve(op, l, r, location)
+    const use = COLLATION_USE[op]
+    if (!use || !(isCollatable(resolved.left) || isCollatable(resolved.right))) return resolved
+    const collation = this.useCollation(args, use, `${OPERATOR_LABEL[op] ?? op}${suffix}`, location)
+    return use === 'case' && caseMappingOf(collation) === 'ascii' ? this.resolve(op, l, r, location, 'ascii') : resolved
   }
 
   private paramRef(ref: ParamRef): Expr {
@@ -295,19 +360,22 @@ export class Compiler {
 
   // ---- building blocks
 
-  private known(type: PgType, value: Value | null, location: number): Expr {
-    return { type, eval: () => value, isConst: true, known: value === null ? NULL_KNOWN : { value }, location }
+  private known(type: PgType, value: Value | null, location: number, coll?: Derived): Expr {
+    const collation = coll ?? (isCollatable(type) ? this.defaultCollation(location) : undefined)
+    return { type, eval: () => value, isConst: true, known: value === null ? NULL_KNOWN : { value }, location, coll: collation }
   }
 
   /** An expression node over `args`, folded to a constant when it can be. */
   private node(spec: {
     type: PgType; eval: Thunk; location: number; args: readonly Expr[]; stable?: boolean; conjuncts?: readonly Expr[]
+    coll?: Derived
   }): Expr {
     const { args, ...rest } = spec
     return this.fold({
       ...rest,
       isConst: args.every((a) => a.isConst),
       stable: spec.stable || args.some((a) => a.stable),
+      coll: 'coll' in spec ? spec.coll : this.derive(spec.type, args, spec.location),
     })
   }
 
@@ -315,7 +383,7 @@ export class Compiler {
   private fold(e: Expr): Expr {
     if (!e.isConst || e.known || e.stable) return e
     try {
-      return this.known(e.type, e.eval(), e.location)
+      return this.known(e.type, e.eval(), e.location, e.coll)
     } catch (error) {
       if (!(error instanceof EvalFailure)) throw error
       if (this.unreachable > 0) return e
@@ -324,7 +392,7 @@ export class Compiler {
   }
 
   private unary(type: PgType, arg: Expr, fn: Convert, location: number, stable: boolean): Expr {
-    if (arg.known?.value === null) return this.known(type, null, location)
+    if (arg.known?.value === null) return this.known(type, null, location, this.derive(type, [arg], location))
     const a = arg.eval
     return this.node({
       type, location, args: [arg], stable,
@@ -339,7 +407,9 @@ export class Compiler {
   private binary(op: Operator, left: Expr, right: Expr, location: number, name: string): Expr {
     const l = this.coerce(left, op.left, `operator ${name}`)
     const r = this.coerce(right, op.right, `operator ${name}`)
-    if (op.strict && (l.known?.value === null || r.known?.value === null)) return this.known(op.result, null, location)
+    if (op.strict && (l.known?.value === null || r.known?.value === null)) {
+      return this.known(op.result, null, location, this.derive(op.result, [l, r], location))
+    }
     const le = l.eval
     const re = r.eval
     const apply = op.apply
@@ -353,9 +423,9 @@ export class Compiler {
     return this.node({ type: op.result, eval: evalOp, args: [l, r], location, stable: op.stable })
   }
 
-  private resolve(op: string, l: PgType, r: PgType, location: number): Operator {
+  private resolve(op: string, l: PgType, r: PgType, location: number, mapping?: CaseMapping): Operator {
     try {
-      return resolveBinary(op, l, r)
+      return resolveBinary(op, l, r, mapping)
     } catch (error) {
       if (error instanceof OperatorError) throw new WhereError(error.message, location)
       throw error
@@ -364,7 +434,7 @@ export class Compiler {
 
   /** `left op right` for any binary operator, with the filter index's equality condition when it applies. */
   private operator(op: string, left: Expr, right: Expr, location: number): Expr {
-    const resolved = this.resolve(op, left.type, right.type, location)
+    const resolved = this.resolveCollated(op, left.type, right.type, [left, right], location)
     const e = this.binary(resolved, left, right, location, op)
     if (op !== '=' || e.known || !sameType(resolved.left, resolved.right)) return e
     const [column, other] = left.column ? [left, right] : [right, left]
@@ -447,7 +517,7 @@ export class Compiler {
       : right0
     if (!right.type.array) throw new WhereError(`op ${any ? 'ANY' : 'ALL'} (array) requires array on right side`, location)
     const element = elementOf(right.type)
-    const resolved = this.resolve(op, left.type, element, location)
+    const resolved = this.resolveCollated(op, left.type, element, [left, right], location, any ? ' ANY' : ' ALL')
     if (!sameType(resolved.result, BOOL)) {
       throw new WhereError(`op ${any ? 'ANY' : 'ALL'} (array) requires operator to yield boolean`, location)
     }
@@ -483,7 +553,7 @@ export class Compiler {
   }
 
   private distinct(left: Expr, right: Expr, not: boolean, location: number): Expr {
-    const resolved = this.resolve('=', left.type, right.type, location)
+    const resolved = this.resolveCollated('=', left.type, right.type, [left, right], location, not ? ' (IS NOT DISTINCT FROM)' : ' (IS DISTINCT FROM)')
     const l = this.coerce(left, resolved.left, 'IS DISTINCT FROM')
     const r = this.coerce(right, resolved.right, 'IS DISTINCT FROM')
     const equal = resolved.apply
@@ -501,7 +571,7 @@ export class Compiler {
   }
 
   private nullif(left: Expr, right: Expr, location: number): Expr {
-    const resolved = this.resolve('=', left.type, right.type, location)
+    const resolved = this.resolveCollated('=', left.type, right.type, [left, right], location, ' (NULLIF)')
     const l = this.coerce(left, resolved.left, 'NULLIF')
     const r = this.coerce(right, resolved.right, 'NULLIF')
     const equal = resolved.apply
@@ -650,8 +720,11 @@ export class Compiler {
     const args = spec.params
       ? compiled.map((a, i) => this.coerce(a, spec.params![i]!, `function ${name}`))
       : compiled.map((a) => (a.type.kind === 'unknown' ? this.coerce(a, TEXT, `function ${name}`) : a))
-    if (spec.strict && args.some((a) => a.known?.value === null)) return this.known(spec.result, null, location)
-    const impl = spec.build(args.map((a) => a.type))
+    const mapping = spec.caseMapping ? caseMappingOf(this.useCollation(args, 'case', `${name}()`, location))! : 'unicode'
+    if (spec.strict && args.some((a) => a.known?.value === null)) {
+      return this.known(spec.result, null, location, this.derive(spec.result, args, location))
+    }
+    const impl = spec.build(args.map((a) => a.type), mapping)
     const evals = args.map((a) => a.eval)
     const strict = spec.strict
     let evalCall: Thunk
@@ -697,16 +770,18 @@ export class Compiler {
       if (last.known && last.known.value !== null && reachable === nodes.length) reachable = compiled.length - 1
     }
     const type = this.commonTypeOf(compiled, 'COALESCE', location)
+    // The collation comes from every argument, also those the planner drops.
+    const coll = this.derive(type, compiled, location)
     const live: Expr[] = []
     compiled.forEach((a, i) => {
       const arg = this.unreachableIf(i > reachable, () => this.coerce(a, type, 'COALESCE'))
       if (i <= reachable && arg.known?.value !== null) live.push(arg)
     })
-    if (live.length === 0) return this.known(type, null, location)
-    if (live.length === 1) return live[0]!
+    if (live.length === 0) return this.known(type, null, location, coll)
+    if (live.length === 1) return { ...live[0]!, coll }
     const evals = live.map((a) => a.eval)
     return this.node({
-      type, location, args: live,
+      type, location, args: live, coll,
       eval: () => {
         for (let i = 0; i < evals.length; i++) {
           const v = evals[i]!()
@@ -731,6 +806,7 @@ export class Compiler {
     const location = at(m)
     const greatest = m.op === 'IS_GREATEST'
     const args = this.commonArgs((m.args ?? []).map((a) => this.compile(a)), greatest ? 'GREATEST' : 'LEAST', location)
+    if (isCollatable(args[0]!.type)) this.useCollation(args, 'ordering', greatest ? 'GREATEST' : 'LEAST', location)
     const better = comparePredicate('>', args[0]!.type)
     const evals = args.map((a) => a.eval)
     return this.node({

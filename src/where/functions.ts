@@ -1,6 +1,7 @@
 // The functions a where clause may call, and why the others are refused.
 import { codecOf, type Value } from './codec.js'
-import { likeEscape, lower, upper } from './text.js'
+import type { CaseMapping } from './collation.js'
+import { likeEscape, lowerFor, upperFor } from './text.js'
 import { TEXT, type PgType } from './types.js'
 
 export interface FunctionSpec {
@@ -11,13 +12,15 @@ export interface FunctionSpec {
   readonly strict: boolean
   /** STABLE in Postgres, so never evaluated while compiling. */
   readonly stable?: boolean
+  /** Maps case by its arguments' collation (LC_CTYPE): the compiler checks it and passes its mapping. */
+  readonly caseMapping?: true
   /** The implementation for arguments of the given (converted) types. */
-  build(types: readonly PgType[]): (args: readonly (Value | null)[]) => Value | null
+  build(types: readonly PgType[], mapping: CaseMapping): (args: readonly (Value | null)[]) => Value | null
 }
 
 const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
-  lower: { params: [TEXT], result: TEXT, strict: true, build: () => (args) => lower(args[0] as string) },
-  upper: { params: [TEXT], result: TEXT, strict: true, build: () => (args) => upper(args[0] as string) },
+  lower: { params: [TEXT], result: TEXT, strict: true, caseMapping: true, build: (_, mapping) => { const f = lowerFor(mapping); return (args) => f(args[0] as string) } },
+  upper: { params: [TEXT], result: TEXT, strict: true, caseMapping: true, build: (_, mapping) => { const f = upperFor(mapping); return (args) => f(args[0] as string) } },
   // concat() joins its arguments' output forms (true → 't'), skipping NULLs.
   concat: {
     result: TEXT,

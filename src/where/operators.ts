@@ -5,7 +5,8 @@ import { textOf } from './casts.js'
 import { addDays, dateAsTimestamp, subtractDates } from './datetime.js'
 import { addNumeric, divNumeric, modNumeric, mulNumeric, negateNumeric, subNumeric, type Numeric } from './numeric.js'
 import { INT2_MAX, INT2_MIN, INT4_MAX, INT4_MIN, INT8_MAX, INT8_MIN } from './numbers.js'
-import { like, lower } from './text.js'
+import type { CaseMapping } from './collation.js'
+import { like, lowerFor } from './text.js'
 import {
   arrayOf, BOOL, commonType, comparisonType, elementOf, INT4, isNumeric, isString, sameType,
   scalar, TEXT, typeLabel, type PgType,
@@ -36,8 +37,11 @@ function noOperator(op: string, l: PgType, r: PgType): never {
 /** Raised while resolving an operator; the compiler turns it into a WhereError with a location. */
 export class OperatorError extends Error {}
 
-/** Resolves `l op r`; throws OperatorError when there is no such operator. */
-export function resolveBinary(op: string, l: PgType, r: PgType): Operator {
+/**
+ * Resolves `l op r`; throws OperatorError when there is no such operator. ILIKE maps case with `mapping`
+ * (the compiler passes its operands' collation's).
+ */
+export function resolveBinary(op: string, l: PgType, r: PgType, mapping: CaseMapping = 'unicode'): Operator {
   if (isComparison(op)) return comparison(op, l, r)
   switch (op) {
     case '+': case '-': case '*': case '/': case '%':
@@ -45,7 +49,7 @@ export function resolveBinary(op: string, l: PgType, r: PgType): Operator {
     case '||':
       return concatenation(l, r)
     case '~~': case '!~~': case '~~*': case '!~~*':
-      return likeOperator(op, l, r)
+      return likeOperator(op, l, r, mapping)
     case '@>': case '<@': case '&&':
       return arrayOperator(op, l, r)
     default:
@@ -317,13 +321,14 @@ function arrayCat(a: PgArray | null, b: PgArray | null): PgArray | null {
 
 // ---- LIKE
 
-function likeOperator(op: string, l: PgType, r: PgType): Operator {
+function likeOperator(op: string, l: PgType, r: PgType, mapping: CaseMapping): Operator {
   const stringy = (t: PgType) => t.kind === 'unknown' || isString(t)
   if (!stringy(l) || !stringy(r)) noOperator(op, l, r)
   // bpchar ~~ text matches the padded value; everything else is text.
   const left = l.kind === 'bpchar' ? l : TEXT
   const negate = op.startsWith('!')
   const insensitive = op.endsWith('*')
+  const lower = lowerFor(mapping)
   // The pattern is usually the same on every row: lower-case it once.
   let lastPattern: string | undefined
   let lastLowered = ''

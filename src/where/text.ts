@@ -1,10 +1,10 @@
 // Text semantics: ordering, case mapping and LIKE.
 //
-// Collation: text is ordered by Unicode code point, i.e. byte order of UTF-8. That is Postgres's order
-// under the "C" / "C.UTF-8" collations (the test database is initdb'd with C.UTF-8, libc provider) and
-// the order Electric's evaluator uses. Equality does not depend on the collation (every deterministic
-// collation compares bytes), so =, <>, IN, LIKE and the filter index are exact for any database; only
-// < > <= >= BETWEEN on text would differ under a linguistic collation such as en_US.UTF-8.
+// Text is ordered by Unicode code point, i.e. byte order of UTF-8: Postgres's order under the C, POSIX,
+// C.UTF-8 and builtin collations, and the order Electric's evaluator uses. Equality under a deterministic
+// collation is byte equality. Which collations these functions are exact for is decided in collation.ts;
+// the compiler refuses the others.
+import type { CaseMapping } from './collation.js'
 import { fail } from './errors.js'
 
 /** Code point order. JS `<` compares UTF-16 units, which misorders U+E000..U+FFFF against astral characters. */
@@ -35,27 +35,41 @@ const SIMPLE_LOWER = new Map<number, number>([[0x130, 0x69]])
 const SIMPLE_UPPER = new Map<number, number>([[0x1fb3, 0x1fbc], [0x1fc3, 0x1fcc], [0x1ff3, 0x1ffc]])
 for (const start of [0x1f80, 0x1f90, 0x1fa0]) for (let c = start; c < start + 8; c++) SIMPLE_UPPER.set(c, c + 8)
 const UNMAPPED: ReadonlyArray<readonly [number, number]> = [
-  [0x19b, 0x19b], [0x264, 0x264], [0x1c89, 0x1c8a], [0xa7cb, 0xa7dc], [0x10d50, 0x10d85], [0x16ea0, 0x16ed3],
+  [0x19b, 0x19b], [0x264, 0x264], [0x1c89, 0x1c8a], [0xa7cb, 0xa7cf], [0xa7d2, 0xa7d5], [0xa7da, 0xa7dc], [0x10d50, 0x10d85], [0x16ea0, 0x16ed3],
 ]
+
+function mapChar(ch: string, cp: number, upper: boolean): string {
+  const fixed = (upper ? SIMPLE_UPPER : SIMPLE_LOWER).get(cp)
+  if (fixed !== undefined) return String.fromCodePoint(fixed)
+  if (UNMAPPED.some(([lo, hi]) => cp >= lo && cp <= hi)) return ch
+  const mapped = upper ? ch.toUpperCase() : ch.toLowerCase()
+  // Multi-character results are full mappings with no simple equivalent: keep the character.
+  return mapped.length === ch.length || [...mapped].length === 1 ? mapped : ch
+}
+
+/** The characters of planes 0 and 1 (where all cased ones are) that change, built on first use. */
+let tables: { lower: Map<number, string>; upper: Map<number, string> } | undefined
+function caseTables(): { lower: Map<number, string>; upper: Map<number, string> } {
+  if (tables) return tables
+  const t = { lower: new Map<number, string>(), upper: new Map<number, string>() }
+  for (let cp = 0x80; cp <= 0x1ffff; cp++) {
+    if (cp >= 0xd800 && cp <= 0xdfff) continue
+    const ch = String.fromCodePoint(cp)
+    const l = mapChar(ch, cp, false)
+    const u = mapChar(ch, cp, true)
+    if (l !== ch) t.lower.set(cp, l)
+    if (u !== ch) t.upper.set(cp, u)
+  }
+  return (tables = t)
+}
 
 function mapCase(s: string, upper: boolean): string {
   if (ASCII.test(s)) return upper ? s.toUpperCase() : s.toLowerCase()
-  const special = upper ? SIMPLE_UPPER : SIMPLE_LOWER
+  const table = upper ? caseTables().upper : caseTables().lower
   let out = ''
   for (const ch of s) {
     const cp = ch.codePointAt(0)!
-    const fixed = special.get(cp)
-    if (fixed !== undefined) {
-      out += String.fromCodePoint(fixed)
-      continue
-    }
-    if (UNMAPPED.some(([lo, hi]) => cp >= lo && cp <= hi)) {
-      out += ch
-      continue
-    }
-    const mapped = upper ? ch.toUpperCase() : ch.toLowerCase()
-    // Multi-character results are full mappings with no simple equivalent: keep the character.
-    out += mapped.length === ch.length || [...mapped].length === 1 ? mapped : ch
+    out += cp < 0x80 ? (upper ? ch.toUpperCase() : ch.toLowerCase()) : cp <= 0x1ffff ? table.get(cp) ?? ch : mapChar(ch, cp, upper)
   }
   return out
 }
@@ -66,6 +80,34 @@ export function lower(s: string): string {
 
 export function upper(s: string): string {
   return mapCase(s, true)
+}
+
+/**
+ * Every code point of planes 0 and 1 (all cased characters are there), in one string: libc maps case one
+ * character at a time, so a server agrees with `lower`/`upper` on every string exactly when its
+ * lower()/upper() of this string equal ours (the engine checks it once per collation).
+ */
+export function caseProbe(): string {
+  let probe = ''
+  for (let cp = 1; cp <= 0x1ffff; cp++) if (cp < 0xd800 || cp > 0xdfff) probe += String.fromCodePoint(cp)
+  return probe
+}
+
+/** Under LC_CTYPE C / POSIX (and builtin C), Postgres's lower/upper change only ASCII letters. */
+function asciiLower(s: string): string {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase())
+}
+
+function asciiUpper(s: string): string {
+  return s.replace(/[a-z]+/g, (m) => m.toUpperCase())
+}
+
+export function lowerFor(mapping: CaseMapping): (s: string) => string {
+  return mapping === 'ascii' ? asciiLower : lower
+}
+
+export function upperFor(mapping: CaseMapping): (s: string) => string {
+  return mapping === 'ascii' ? asciiUpper : upper
 }
 
 /** Postgres's MatchText result: ABORT means no match is possible at any later start position either. */

@@ -1,4 +1,5 @@
 // The type model: Postgres type names, categories and the implicit conversions operator resolution uses.
+import type { Collation } from './collation.js'
 import { WhereError } from './errors.js'
 
 /** The scalar types the evaluator knows; `unknown` is an untyped literal or parameter. */
@@ -26,6 +27,11 @@ export interface ColumnType {
   isEnum?: boolean
   /** An enum's labels in sort order; without them an enum supports =, <>, IN but not < >. */
   enumLabels?: readonly string[]
+  /**
+   * The column's collation (pg_attribute.attcollation; `name: 'default'` for the database's), for text,
+   * varchar, bpchar and their arrays. Absent: the compiler's default collation.
+   */
+  collation?: Collation
 }
 
 export type ColumnTypes = ReadonlyMap<string, ColumnType>
@@ -106,6 +112,10 @@ export function isInteger(t: PgType): boolean {
 }
 export function isString(t: PgType): boolean {
   return !t.array && STRING[t.kind] === true
+}
+/** Whether values of the type have a collation: the string types and arrays of them. */
+export function isCollatable(t: PgType): boolean {
+  return STRING[t.kind] === true
 }
 
 /**
