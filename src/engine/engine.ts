@@ -15,6 +15,9 @@ import { ReplicationStream } from './replication.js'
 import { ShapeLog, type LogEntry, type RotationReason } from './shape-log.js'
 import { displaySettings, takeSnapshot } from './snapshot.js'
 import { preflight } from './preflight.js'
+import {
+  CatalogWatch, hasUnknownLabel, isTableChange, publishGeneratedColumns, refuseUnsentColumns, relationMatches, sameTable, TableChangedError,
+} from './relations.js'
 import { querySubset } from './subset.js'
 import type { RelationInfo, TextRow, Transaction } from './transaction.js'
 
@@ -42,6 +45,8 @@ export interface EngineOptions {
   poolSize?: number
   /** How long to wait for another engine to release the slot before failing. Default 15 s. */
   lockTimeoutMs?: number
+  /** How often the catalog of synced tables is re-read (tables dropped, recreated or altered without writes). Default 10 s. */
+  catalogCheckMs?: number
   log?: (message: string) => void
 }
 
@@ -59,6 +64,9 @@ export class EmbeddedEngine implements ShapeSource {
   private replication!: ReplicationStream
   private lockClient!: pg.Client
   private sweeper: NodeJS.Timeout | undefined
+  private catalogWatch: CatalogWatch | undefined
+  /** What the walsender sends of generated columns, and the server's major version. */
+  private generated = { publishesStored: false, pgMajor: 0 }
   private closed = false
   private handleCounter = 0
   private appliedWaiters: (() => void)[] = []
@@ -77,6 +85,7 @@ export class EmbeddedEngine implements ShapeSource {
       liveTimeoutMs: 20_000,
       poolSize: 4,
       lockTimeoutMs: 15_000,
+      catalogCheckMs: 10_000,
       log: () => {},
       ...options,
     }
@@ -99,6 +108,7 @@ export class EmbeddedEngine implements ShapeSource {
   private async startReplication(): Promise<void> {
     const { slotName, publicationName, databaseUrl } = this.opts
     this.holdLock(await preflight(this.pool, databaseUrl, slotName, publicationName, this.opts.lockTimeoutMs))
+    this.generated = await publishGeneratedColumns(this.pool, publicationName, this.opts.log)
     this.replication = new ReplicationStream({
       connectionString: databaseUrl,
       sessionOptions: Object.entries(displaySettings).map(([k, v]) => `-c ${k}=${v.replaceAll(' ', '')}`).join(' '),
@@ -115,6 +125,8 @@ export class EmbeddedEngine implements ShapeSource {
     })
     await this.replication.start()
     this.sweeper = setInterval(() => this.sweepIdle(), Math.min(30_000, this.opts.idleTimeoutMs)).unref()
+    this.catalogWatch = new CatalogWatch(this.pool, () => [...this.routes.values()].map((r) => r.table), (known) => this.tableChanged(known))
+    this.catalogWatch.start(this.opts.catalogCheckMs)
   }
 
   /** Keeps the slot's advisory lock: a dropped lock connection (a restart) reconnects and locks again. */
@@ -142,7 +154,8 @@ export class EmbeddedEngine implements ShapeSource {
 
   async fetch(definition: ShapeDefinition & { changesOnly?: boolean }, request: FetchRequest): Promise<FetchResult> {
     const changesOnly = request.changesOnly ?? definition.changesOnly ?? false
-    const log = await this.shapeLog(definition, changesOnly)
+    const log = await this.requestedLog(definition, changesOnly, request.handle)
+    if (!(log instanceof ShapeLog)) return log
     if (request.handle !== undefined && request.handle !== log.handle) return { status: 'must-refetch', handle: log.handle }
     log.activeReaders++
     try {
@@ -157,7 +170,9 @@ export class EmbeddedEngine implements ShapeSource {
         await log.waitForChange(request.liveTimeout ?? this.opts.liveTimeoutMs, request.signal)
         if (!log.rotated) read = log.read(after, this.opts.readLimit)
       }
-      if (log.rotated) return { status: 'must-refetch', handle: (await this.shapeLog(definition, changesOnly)).handle }
+      if (log.rotated) {
+        return { status: 'must-refetch', handle: (await this.requestedLog(definition, changesOnly, log.handle)).handle }
+      }
       return this.ok(log, read.entries, read.offset, read.upToDate)
     } finally {
       log.activeReaders--
@@ -178,11 +193,29 @@ export class EmbeddedEngine implements ShapeSource {
 
   /** A subset snapshot (Electric's `subset__*`): the shape's rows matching the request, with the snapshot's bounds. */
   async subset(definition: ShapeDefinition, request: SubsetRequest): Promise<SubsetResult> {
-    const log = await this.shapeLog(definition, request.changesOnly ?? false)
+    const log = await this.requestedLog(definition, request.changesOnly ?? false, request.handle)
+    if (!(log instanceof ShapeLog)) return log
     if (request.handle !== undefined && request.handle !== log.handle) return { status: 'must-refetch', handle: log.handle }
     const offset = formatOffset(log.latestOffset)
     const { metadata, messages } = await querySubset(this.pool, log, request)
     return { status: 'ok', handle: log.handle, offset, metadata, messages, schema: log.schema }
+  }
+
+  /**
+   * The log a request reads, or must-refetch with a new handle (as Electric answers) when the table is
+   * changing under the shape (dropped or altered during the snapshot), or is missing for a client that
+   * had a handle: the client refetches, and finds the recreated table or a 400 naming the missing one.
+   */
+  private async requestedLog(
+    definition: ShapeDefinition & { changesOnly?: boolean }, changesOnly: boolean, handle: string | undefined,
+  ): Promise<ShapeLog | { status: 'must-refetch'; handle: string }> {
+    try {
+      return await this.shapeLog(definition, changesOnly)
+    } catch (error) {
+      const missing = error instanceof EngineError && error.field === 'table' && handle !== undefined
+      if (missing || error instanceof TableChangedError) return { status: 'must-refetch', handle: this.newHandle(definition) }
+      throw error
+    }
   }
 
   /** The handle of a definition's current log, if it has one; never creates a log. */
@@ -251,6 +284,7 @@ export class EmbeddedEngine implements ShapeSource {
     if (this.closed) return
     this.closed = true
     clearInterval(this.sweeper)
+    this.catalogWatch?.stop()
     for (const wake of this.appliedWaiters.splice(0)) wake()
     for (const route of this.routes.values()) for (const log of [...route.logs]) this.drop(log, 'closed')
     await this.replication?.stop()
@@ -263,17 +297,24 @@ export class EmbeddedEngine implements ShapeSource {
   }
 
   private async createLog(definition: ShapeDefinition & { changesOnly?: boolean }): Promise<ShapeLog> {
-    const table = await this.tableInfo(definition.namespace, definition.table)
+    // Always a fresh catalog read: the table may have been recreated or its enums extended since the route's.
+    const table = await loadTable(this.pool, definition.namespace, definition.table)
     const columns = selectColumns(table, definition.columns)
     const where = definition.where ? compileWhereFor(table, definition.where, definition.params ?? []) : undefined
+    refuseUnsentColumns(table, { selected: [...columns, ...table.primaryKey], where: where?.referencedColumns ?? [] },
+      this.generated.publishesStored, this.generated.pgMajor)
     const fullIdentity = typeof this.opts.replicaIdentityFull === 'function'
       ? this.opts.replicaIdentityFull(`${table.namespace}.${table.table}`)
       : this.opts.replicaIdentityFull
-    await publishTable(this.pool, this.opts.publicationName, table, fullIdentity)
+    await publishTable(this.pool, this.opts.publicationName, table, fullIdentity).catch((error: unknown) => {
+      throw isTableChange(error) ? new TableChangedError(table) : error
+    })
     const log = new ShapeLog(this.newHandle(definition), definition, table, columns, {
       chunkBytes: this.opts.chunkBytes,
       maxEntries: this.opts.maxLogEntries,
     })
+    const current = this.routes.get(`${table.namespace}.${table.table}`)?.table
+    if (current && !sameTable(current, table)) this.tableChanged(current)
     const route = this.route(table)
     route.logs.add(log)
     route.index.add(log, where)
@@ -286,7 +327,7 @@ export class EmbeddedEngine implements ShapeSource {
       }, (bounds, rows) => log.loadSnapshot(rows, bounds))
     } catch (error) {
       this.drop(log, 'error')
-      throw translateSnapshotError(error)
+      throw translateSnapshotError(error, table)
     }
     log.finishSnapshot()
     return log
@@ -302,9 +343,10 @@ export class EmbeddedEngine implements ShapeSource {
     return route
   }
 
-  private async tableInfo(namespace: string, table: string): Promise<TableInfo> {
-    const route = this.routes.get(`${namespace}.${table}`)
-    return route?.table ?? loadTable(this.pool, namespace, table)
+  /** The table under this name is no longer the one its shapes were built on: rotate them. */
+  private tableChanged(known: TableInfo): void {
+    if (this.routes.get(`${known.namespace}.${known.table}`)?.table !== known) return // rotated already
+    this.rotate({ namespace: known.namespace, table: known.table }, 'schema-change')
   }
 
   private drop(log: ShapeLog, reason: RotationReason): void {
@@ -334,6 +376,10 @@ export class EmbeddedEngine implements ShapeSource {
       const old = change.kind === 'insert' ? undefined : change.old ?? undefined
       const record = change.kind === 'delete' ? undefined : change.record
       if (!old && !record) continue // a delete that carries no row cannot be keyed
+      if (change.relation.oid !== route.table.oid || hasUnknownLabel(route.table, record) || hasUnknownLabel(route.table, old)) {
+        this.tableChanged(route.table) // another table under the name, or an enum label added since
+        continue
+      }
       const inOld = old ? route.index.match(old) : undefined
       const inNew = record ? route.index.match(record) : undefined
       // An update without its old row (replica identity not FULL): every shape may have held the row.
@@ -357,14 +403,10 @@ export class EmbeddedEngine implements ShapeSource {
     }
   }
 
-  /** A Relation message whose columns differ from what the shapes were built on: rotate them. */
+  /** A Relation message for another table or other columns than the shapes were built on: rotate them. */
   private relationChanged(relation: RelationInfo): void {
     const route = this.routes.get(`${relation.namespace}.${relation.table}`)
-    if (!route) return
-    const known = route.table.columns
-    const same = known.length === relation.columns.length &&
-      known.every((c, i) => c.name === relation.columns[i]!.name && c.typeOid === relation.columns[i]!.typeOid)
-    if (!same) this.rotate({ namespace: relation.namespace, table: relation.table }, 'schema-change')
+    if (route && !relationMatches(route.table, relation, this.generated.publishesStored)) this.tableChanged(route.table)
   }
 
   private sweepIdle(): void {
@@ -408,8 +450,9 @@ function compileWhereFor(table: TableInfo, where: string, params: string[]): Com
   }
 }
 
-function translateSnapshotError(error: unknown): Error {
+function translateSnapshotError(error: unknown, table: TableInfo): Error {
   if (error instanceof EngineError) return error
+  if (isTableChange(error)) return new TableChangedError(table)
   const pgError = error as { code?: string; message?: string }
   // Errors Postgres raises for the where clause itself (bad cast, bad param) are the client's.
   if (pgError.code && /^(22|42)/.test(pgError.code)) return new EngineError('where', pgError.message ?? 'invalid where clause')

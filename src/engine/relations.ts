@@ -1,0 +1,165 @@
+// Whether the table a table's shapes were built on is still the table Postgres has under that name.
+// Invariant: every log on a route was built from the route's TableInfo, and that TableInfo is kept only
+// while Postgres agrees with it: the same OID under the name (not dropped, renamed or recreated), the
+// same columns and types, the same enum labels. Any disagreement rotates the table's shapes (readers
+// get must-refetch and refetch against the catalog as it is now). The engine looks in four places:
+// Relation messages, each routed row (its relation's OID; an enum label the TableInfo does not know,
+// i.e. `ALTER TYPE ... ADD VALUE`), a fresh catalog read for every new shape of the table, and a
+// periodic catalog check (`CatalogWatch`) for tables dropped or altered while nothing is written to them.
+import type pg from 'pg'
+import { parseArrayText } from '../where/codec.js'
+import { loadTable, quoteIdent, type ColumnInfo, type TableInfo } from './catalog.js'
+import { EngineError } from './errors.js'
+import type { RelationInfo, TextRow } from './transaction.js'
+
+/** Whether two catalog reads describe the same table, as far as its shapes' rows and keys depend on it. */
+export function sameTable(a: TableInfo, b: TableInfo): boolean {
+  if (a.oid !== b.oid || a.columns.length !== b.columns.length) return false
+  return a.columns.every((c, i) => sameColumn(c, b.columns[i]!))
+}
+
+function sameColumn(a: ColumnInfo, b: ColumnInfo): boolean {
+  return a.name === b.name && a.typeOid === b.typeOid && a.dims === b.dims && a.pkIndex === b.pkIndex &&
+    a.generated === b.generated && (a.enumLabels ?? []).join('\u0000') === (b.enumLabels ?? []).join('\u0000')
+}
+
+/**
+ * Whether the walsender sends a column's values: never a virtual generated column (Postgres 18), a
+ * stored one only when the publication has `publish_generated_columns = stored` (Postgres 18).
+ */
+export function isSent(column: ColumnInfo, publishesStored: boolean): boolean {
+  return column.generated === undefined || (column.generated === 'stored' && publishesStored)
+}
+
+/** Whether a Relation message describes the table the shapes were built on (ignoring columns never sent). */
+export function relationMatches(table: TableInfo, relation: RelationInfo, publishesStored: boolean): boolean {
+  if (relation.oid !== table.oid) return false
+  const sent = table.columns.filter((c) => isSent(c, publishesStored))
+  return sent.length === relation.columns.length &&
+    sent.every((c, i) => c.name === relation.columns[i]!.name && c.typeOid === relation.columns[i]!.typeOid)
+}
+
+/**
+ * Refuses a shape that needs a column replication does not carry: its rows would read NULL there. Columns
+ * are the selected ones, the key and the ones the where clause reads.
+ */
+export function refuseUnsentColumns(
+  table: TableInfo, used: { selected: Iterable<string>; where: Iterable<string> }, publishesStored: boolean, pgMajor: number,
+): void {
+  for (const [field, names] of [['columns', used.selected], ['where', used.where]] as const) {
+    for (const name of names) {
+      const column = table.byName.get(name)
+      if (!column || isSent(column, publishesStored)) continue
+      const fix = column.generated === 'virtual'
+        ? 'make it a STORED generated column (Postgres 18 sends those)'
+        : `upgrade to Postgres 18, which sends stored generated columns (this server is Postgres ${pgMajor})`
+      throw new EngineError(field,
+        `Column ${quoteIdent(name)} is a generated column, whose values logical replication does not carry; ` +
+        `${field === 'where' ? 'filter on' : 'select'} the other columns (columns=...), or ${fix}`)
+    }
+  }
+}
+
+interface EnumColumn {
+  name: string
+  labels: Set<string>
+  array: boolean
+}
+
+const enumColumnsOf = new WeakMap<TableInfo, EnumColumn[]>()
+
+function enumColumns(table: TableInfo): EnumColumn[] {
+  let columns = enumColumnsOf.get(table)
+  if (!columns) {
+    columns = table.columns.filter((c) => c.isEnum && c.enumLabels)
+      .map((c) => ({ name: c.name, labels: new Set(c.enumLabels), array: c.dims > 0 }))
+    enumColumnsOf.set(table, columns)
+  }
+  return columns
+}
+
+/** Whether a replicated row carries an enum label the table's catalog read does not know (ADD VALUE since). */
+export function hasUnknownLabel(table: TableInfo, row: TextRow | undefined): boolean {
+  if (!row) return false
+  for (const column of enumColumns(table)) {
+    const text = row[column.name]
+    if (text == null) continue
+    if (!column.array) {
+      if (!column.labels.has(text)) return true
+      continue
+    }
+    for (const item of parseArrayText(text).items) if (item !== null && !column.labels.has(item)) return true
+  }
+  return false
+}
+
+/** On Postgres 18, has the publication send stored generated columns; reports whether it does. */
+export async function publishGeneratedColumns(pool: pg.Pool, publication: string, log: (m: string) => void): Promise<{ publishesStored: boolean; pgMajor: number }> {
+  const { rows } = await pool.query<{ num: string }>(`SELECT current_setting('server_version_num') AS num`)
+  const pgMajor = Math.floor(Number(rows[0]!.num) / 10000)
+  if (pgMajor < 18) return { publishesStored: false, pgMajor }
+  try {
+    await pool.query(`ALTER PUBLICATION ${quoteIdent(publication)} SET (publish_generated_columns = stored)`)
+    return { publishesStored: true, pgMajor }
+  } catch (error) {
+    log(`publication ${publication} does not publish generated columns: ${(error as Error).message}`)
+    return { publishesStored: false, pgMajor }
+  }
+}
+
+/**
+ * Re-reads the catalog of every routed table now and then, and reports the tables whose catalog read
+ * no longer matches (`undefined`: the table is gone). Catches what no Relation message announces: a
+ * table dropped (and perhaps recreated) or altered while nothing is written to it.
+ */
+export class CatalogWatch {
+  private timer: NodeJS.Timeout | undefined
+  private running = false
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly tables: () => TableInfo[],
+    private readonly onStale: (known: TableInfo, current: TableInfo | undefined) => void,
+  ) {}
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => void this.check(), intervalMs).unref()
+  }
+
+  stop(): void {
+    clearInterval(this.timer)
+  }
+
+  /** One pass over the routed tables; a pass still running makes this a no-op. */
+  async check(): Promise<void> {
+    if (this.running) return
+    this.running = true
+    try {
+      for (const known of this.tables()) {
+        let current: TableInfo | undefined
+        try {
+          current = await loadTable(this.pool, known.namespace, known.table)
+        } catch (error) {
+          if (!(error instanceof EngineError)) return // the database is unreachable: try next time
+        }
+        if (!current || !sameTable(known, current)) this.onStale(known, current)
+      }
+    } finally {
+      this.running = false
+    }
+  }
+}
+
+/** The table was dropped, recreated or altered between the catalog read and a query on it. */
+export class TableChangedError extends Error {
+  override readonly name = 'TableChangedError'
+  constructor(table: TableInfo) {
+    super(`table ${quoteIdent(table.namespace)}.${quoteIdent(table.table)} changed while a shape of it was created`)
+  }
+}
+
+/** Postgres errors that mean the table under a name is not (or no longer) the one the catalog read saw. */
+export function isTableChange(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string }
+  return code === '42P01' || code === '42703' || (code === 'XX000' && /could not open relation/.test(message ?? ''))
+}
