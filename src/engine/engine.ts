@@ -16,7 +16,8 @@ import { ShapeLog, type LogEntry, type RotationReason } from './shape-log.js'
 import { displaySettings, takeSnapshot } from './snapshot.js'
 import { preflight } from './preflight.js'
 import {
-  CatalogWatch, hasUnknownLabel, isTableChange, publishGeneratedColumns, refuseUnsentColumns, relationMatches, sameTable, TableChangedError,
+  CatalogWatch, hasUnknownLabel, isTableChange, publishGeneratedColumns, refuseUnsentColumns, relationMatches, sameTable,
+  TableChangedError, VanishedTables,
 } from './relations.js'
 import { querySubset } from './subset.js'
 import type { RelationInfo, TextRow, Transaction } from './transaction.js'
@@ -65,6 +66,7 @@ export class EmbeddedEngine implements ShapeSource {
   private lockClient!: pg.Client
   private sweeper: NodeJS.Timeout | undefined
   private catalogWatch: CatalogWatch | undefined
+  private readonly vanished = new VanishedTables()
   /** What the walsender sends of generated columns, and the server's major version. */
   private generated = { publishesStored: false, pgMajor: 0 }
   private closed = false
@@ -125,7 +127,10 @@ export class EmbeddedEngine implements ShapeSource {
     })
     await this.replication.start()
     this.sweeper = setInterval(() => this.sweepIdle(), Math.min(30_000, this.opts.idleTimeoutMs)).unref()
-    this.catalogWatch = new CatalogWatch(this.pool, () => [...this.routes.values()].map((r) => r.table), (known) => this.tableChanged(known))
+    this.catalogWatch = new CatalogWatch(this.pool, () => [...this.routes.values()].map((r) => r.table), (known, current) => {
+      if (!current) this.vanished.mark(`${known.namespace}.${known.table}`)
+      this.tableChanged(known)
+    })
     this.catalogWatch.start(this.opts.catalogCheckMs)
   }
 
@@ -204,7 +209,8 @@ export class EmbeddedEngine implements ShapeSource {
   /**
    * The log a request reads, or must-refetch with a new handle (as Electric answers) when the table is
    * changing under the shape (dropped or altered during the snapshot), or is missing for a client that
-   * had a handle: the client refetches, and finds the recreated table or a 400 naming the missing one.
+   * had a handle or went missing under live shapes not long ago (`VanishedTables`): the client refetches,
+   * and finds the recreated table, or after the grace period the 400 that names the missing one.
    */
   private async requestedLog(
     definition: ShapeDefinition & { changesOnly?: boolean }, changesOnly: boolean, handle: string | undefined,
@@ -212,9 +218,11 @@ export class EmbeddedEngine implements ShapeSource {
     try {
       return await this.shapeLog(definition, changesOnly)
     } catch (error) {
-      const missing = error instanceof EngineError && error.field === 'table' && handle !== undefined
-      if (missing || error instanceof TableChangedError) return { status: 'must-refetch', handle: this.newHandle(definition) }
-      throw error
+      const name = `${definition.namespace}.${definition.table}`
+      const missing = error instanceof EngineError && error.field === 'table' && (handle !== undefined || this.vanished.has(name))
+      if (!missing && !(error instanceof TableChangedError)) throw error
+      this.vanished.mark(name)
+      return { status: 'must-refetch', handle: this.newHandle(definition) }
     }
   }
 

@@ -163,3 +163,25 @@ export function isTableChange(error: unknown): boolean {
   const { code, message } = error as { code?: string; message?: string }
   return code === '42P01' || code === '42703' || (code === 'XX000' && /could not open relation/.test(message ?? ''))
 }
+
+/**
+ * Tables that went missing while they had shapes, for a grace period (Electric's schema reconcile
+ * period): requests for them get must-refetch with a new handle instead of a 400, as Electric answers
+ * until it has noticed the drop, so clients of a table dropped and recreated ride through the gap.
+ */
+export class VanishedTables {
+  private readonly since = new Map<string, number>()
+  constructor(private readonly graceMs = 60_000) {}
+
+  mark(name: string): void {
+    if (!this.has(name)) this.since.set(name, Date.now())
+  }
+
+  has(name: string): boolean {
+    const since = this.since.get(name)
+    if (since === undefined) return false
+    if (Date.now() - since < this.graceMs) return true
+    this.since.delete(name)
+    return false
+  }
+}
