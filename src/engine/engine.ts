@@ -16,8 +16,8 @@ import { ShapeLog, type LogEntry, type RotationReason } from './shape-log.js'
 import { displaySettings, takeSnapshot } from './snapshot.js'
 import { preflight } from './preflight.js'
 import {
-  CatalogWatch, hasUnknownLabel, isTableChange, publishGeneratedColumns, refuseUnsentColumns, relationMatches, sameTable,
-  TableChangedError, VanishedTables,
+  CatalogWatch, isTableChange, publishGeneratedColumns, refuseUnsentColumns, relationMatches, sameTable,
+  TableChangedError, unknownLabelCheck, VanishedTables,
 } from './relations.js'
 import { querySubset } from './subset.js'
 import type { RelationInfo, TextRow, Transaction } from './transaction.js'
@@ -55,6 +55,8 @@ interface TableRoute {
   table: TableInfo
   index: FilterIndex<ShapeLog>
   logs: Set<ShapeLog>
+  /** Tables with enum columns: whether a row carries a label `table` does not know. */
+  unknownLabel: ((row: TextRow | undefined) => boolean) | undefined
 }
 
 /** Entry point of embedded mode: `await EmbeddedEngine.start({ databaseUrl })`. */
@@ -345,7 +347,7 @@ export class EmbeddedEngine implements ShapeSource {
     const name = `${table.namespace}.${table.table}`
     let route = this.routes.get(name)
     if (!route) {
-      route = { table, index: new FilterIndex<ShapeLog>(), logs: new Set() }
+      route = { table, index: new FilterIndex<ShapeLog>(), logs: new Set(), unknownLabel: unknownLabelCheck(table) }
       this.routes.set(name, route)
     }
     return route
@@ -384,7 +386,7 @@ export class EmbeddedEngine implements ShapeSource {
       const old = change.kind === 'insert' ? undefined : change.old ?? undefined
       const record = change.kind === 'delete' ? undefined : change.record
       if (!old && !record) continue // a delete that carries no row cannot be keyed
-      if (change.relation.oid !== route.table.oid || hasUnknownLabel(route.table, record) || hasUnknownLabel(route.table, old)) {
+      if (change.relation.oid !== route.table.oid || (route.unknownLabel && (route.unknownLabel(record) || route.unknownLabel(old)))) {
         this.tableChanged(route.table) // another table under the name, or an enum label added since
         continue
       }

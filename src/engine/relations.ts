@@ -12,15 +12,13 @@ import { loadTable, quoteIdent, type ColumnInfo, type TableInfo } from './catalo
 import { EngineError } from './errors.js'
 import type { RelationInfo, TextRow } from './transaction.js'
 
-/** Whether two catalog reads describe the same table, as far as its shapes' rows and keys depend on it. */
+/**
+ * Whether two catalog reads describe the same table: the same OID and the same columns in every detail
+ * the engine read (type, key position, enum labels, generation, collation, modifiers, nullability).
+ */
 export function sameTable(a: TableInfo, b: TableInfo): boolean {
   if (a.oid !== b.oid || a.columns.length !== b.columns.length) return false
-  return a.columns.every((c, i) => sameColumn(c, b.columns[i]!))
-}
-
-function sameColumn(a: ColumnInfo, b: ColumnInfo): boolean {
-  return a.name === b.name && a.typeOid === b.typeOid && a.dims === b.dims && a.pkIndex === b.pkIndex &&
-    a.generated === b.generated && (a.enumLabels ?? []).join('\u0000') === (b.enumLabels ?? []).join('\u0000')
+  return a.columns.every((c, i) => JSON.stringify(c) === JSON.stringify(b.columns[i]))
 }
 
 /**
@@ -66,22 +64,22 @@ interface EnumColumn {
   array: boolean
 }
 
-const enumColumnsOf = new WeakMap<TableInfo, EnumColumn[]>()
-
 function enumColumns(table: TableInfo): EnumColumn[] {
-  let columns = enumColumnsOf.get(table)
-  if (!columns) {
-    columns = table.columns.filter((c) => c.isEnum && c.enumLabels)
-      .map((c) => ({ name: c.name, labels: new Set(c.enumLabels), array: c.dims > 0 }))
-    enumColumnsOf.set(table, columns)
-  }
-  return columns
+  return table.columns.filter((c) => c.isEnum && c.enumLabels)
+    .map((c) => ({ name: c.name, labels: new Set(c.enumLabels), array: c.dims > 0 }))
 }
 
-/** Whether a replicated row carries an enum label the table's catalog read does not know (ADD VALUE since). */
-export function hasUnknownLabel(table: TableInfo, row: TextRow | undefined): boolean {
-  if (!row) return false
-  for (const column of enumColumns(table)) {
+/**
+ * For a table with enum columns: whether a replicated row carries a label the table's catalog read
+ * does not know (`ALTER TYPE ... ADD VALUE` since). Undefined for a table without enum columns.
+ */
+export function unknownLabelCheck(table: TableInfo): ((row: TextRow | undefined) => boolean) | undefined {
+  const columns = enumColumns(table)
+  return columns.length === 0 ? undefined : (row) => row !== undefined && hasUnknownLabel(columns, row)
+}
+
+function hasUnknownLabel(columns: EnumColumn[], row: TextRow): boolean {
+  for (const column of columns) {
     const text = row[column.name]
     if (text == null) continue
     if (!column.array) {
@@ -108,13 +106,35 @@ export async function publishGeneratedColumns(pool: pg.Pool, publication: string
 }
 
 /**
- * Re-reads the catalog of every routed table now and then, and reports the tables whose catalog read
- * no longer matches (`undefined`: the table is gone). Catches what no Relation message announces: a
- * table dropped (and perhaps recreated) or altered while nothing is written to it.
+ * One fingerprint per table of what its shapes depend on in the catalog (OID, columns, key, enum labels,
+ * collations), all tables in one query; NULL for a table that is gone.
+ */
+const FINGERPRINTS = `
+  SELECT r.i::int AS i, c.oid::int AS oid, md5(concat_ws('|',
+      (SELECT string_agg(concat_ws(':', a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull, a.attgenerated, a.attcollation), ','
+                         ORDER BY a.attnum)
+         FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+      (SELECT i.indkey::text FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary),
+      (SELECT string_agg(concat_ws(':', e.enumtypid, e.enumlabel, e.enumsortorder), ',' ORDER BY e.enumtypid, e.enumsortorder)
+         FROM pg_enum e WHERE e.enumtypid IN (
+           SELECT CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END
+             FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+            WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)))) AS fingerprint
+    FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r(ns, name, i)
+    LEFT JOIN pg_namespace n ON n.nspname = r.ns
+    LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = r.name AND c.relkind IN ('r', 'p')`
+
+/**
+ * Re-reads the catalog of the routed tables now and then, and reports the tables whose catalog no
+ * longer matches their TableInfo (`current` undefined: the table is gone). Catches what no Relation
+ * message announces: a table dropped (and perhaps recreated) or altered while nothing is written to it.
+ * Each pass is one query of fingerprints; a table is read in full only when first seen or when its
+ * fingerprint changed, and `sameTable` decides.
  */
 export class CatalogWatch {
   private timer: NodeJS.Timeout | undefined
   private running = false
+  private readonly fingerprints = new WeakMap<TableInfo, string>()
 
   constructor(
     private readonly pool: pg.Pool,
@@ -123,26 +143,36 @@ export class CatalogWatch {
   ) {}
 
   start(intervalMs: number): void {
-    this.timer = setInterval(() => void this.check(), intervalMs).unref()
+    this.timer = setInterval(() => void this.check().catch(() => {}), intervalMs).unref()
   }
 
   stop(): void {
     clearInterval(this.timer)
   }
 
-  /** One pass over the routed tables; a pass still running makes this a no-op. */
+  /** One pass over the routed tables; a pass still running makes this a no-op. Database errors: next pass. */
   async check(): Promise<void> {
-    if (this.running) return
+    const tables = this.tables()
+    if (this.running || tables.length === 0) return
     this.running = true
     try {
-      for (const known of this.tables()) {
+      const { rows } = await this.pool.query<{ i: number; oid: number | null; fingerprint: string }>(
+        FINGERPRINTS, [tables.map((t) => t.namespace), tables.map((t) => t.table)])
+      for (const row of rows) {
+        const known = tables[row.i - 1]!
+        if (row.oid === null) {
+          this.onStale(known, undefined)
+          continue
+        }
+        if (this.fingerprints.get(known) === row.fingerprint) continue
         let current: TableInfo | undefined
         try {
           current = await loadTable(this.pool, known.namespace, known.table)
         } catch (error) {
-          if (!(error instanceof EngineError)) return // the database is unreachable: try next time
+          if (!(error instanceof EngineError)) throw error
         }
-        if (!current || !sameTable(known, current)) this.onStale(known, current)
+        if (current && sameTable(known, current)) this.fingerprints.set(known, row.fingerprint)
+        else this.onStale(known, current)
       }
     } finally {
       this.running = false

@@ -128,6 +128,16 @@ describe('DROP TABLE and CREATE TABLE with the same name', () => {
     expect(sortedRows(reader)).toEqual(await query('recreated', ['id', 'name']))
   })
 
+  it('the periodic check also rotates the shapes of a table altered while nothing is written to it', async () => {
+    await db.sql(`CREATE TABLE widened (id int PRIMARY KEY)`)
+    await db.sql(`INSERT INTO widened VALUES (1), (2)`)
+    const reader = read(watching, shapeOf('widened'))
+    await reader.nextUpToDate()
+    await db.sql(`ALTER TABLE widened ADD COLUMN size int NOT NULL DEFAULT 7`)
+    await waitFor(() => sortedRows(reader)[0]?.size === '7', 'the reader to see the added column', 10_000)
+    expect(sortedRows(reader)).toEqual(await query('widened', ['id', 'size']))
+  })
+
   it('a new shape of the recreated table rotates the old ones, and both follow the new table', async () => {
     await db.sql(`CREATE TABLE renewed (id int PRIMARY KEY, name text)`)
     await db.sql(`INSERT INTO renewed VALUES (1, 'old')`)
