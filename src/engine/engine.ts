@@ -178,7 +178,7 @@ export class EmbeddedEngine implements ShapeSource {
         if (!log.rotated) read = log.read(after, this.opts.readLimit)
       }
       if (log.rotated) {
-        return { status: 'must-refetch', handle: (await this.requestedLog(definition, changesOnly, log.handle)).handle }
+        return { status: 'must-refetch', handle: (await this.requestedLog(definition, changesOnly, log.handle, true)).handle }
       }
       return this.ok(log, read.entries, read.offset, read.upToDate)
     } finally {
@@ -213,17 +213,26 @@ export class EmbeddedEngine implements ShapeSource {
    * changing under the shape (dropped or altered during the snapshot), or is missing for a client that
    * had a handle or went missing under live shapes not long ago (`VanishedTables`): the client refetches,
    * and finds the recreated table, or after the grace period the 400 that names the missing one.
+   * `hadLog`: `handle` is that of a log this engine had.
    */
   private async requestedLog(
-    definition: ShapeDefinition & { changesOnly?: boolean }, changesOnly: boolean, handle: string | undefined,
+    definition: ShapeDefinition & { changesOnly?: boolean }, changesOnly: boolean, handle: string | undefined, hadLog = false,
   ): Promise<ShapeLog | { status: 'must-refetch'; handle: string }> {
     try {
       return await this.shapeLog(definition, changesOnly)
     } catch (error) {
       const name = `${definition.namespace}.${definition.table}`
-      const missing = error instanceof EngineError && error.field === 'table' && (handle !== undefined || this.vanished.has(name))
-      if (!missing && !(error instanceof TableChangedError)) throw error
-      this.vanished.mark(name)
+      if (error instanceof EngineError && error.field === 'table') {
+        // Shapes of it are live, or this request comes from one: the table had shapes here and is gone.
+        const route = this.routes.get(name)
+        if (route || hadLog) this.vanished.mark(name)
+        if (route) this.tableChanged(route.table)
+        if (handle === undefined && !this.vanished.has(name)) throw error
+      } else if (error instanceof TableChangedError) {
+        this.vanished.mark(name)
+      } else {
+        throw error
+      }
       return { status: 'must-refetch', handle: this.newHandle(definition) }
     }
   }
