@@ -6,7 +6,7 @@ import type { ShapeDefinition } from '../shape/definition.js'
 import type { FetchRequest, FetchResult, ShapeSource, SubsetRequest, SubsetResult } from '../source/source.js'
 import { upToDate, type Message } from '../source/messages.js'
 import { compileWhere, FilterIndex, type CompiledWhere } from '../where/index.js'
-import { loadTable, publishTable, quoteIdent, type TableInfo } from './catalog.js'
+import { publishTable, quoteIdent, type TableInfo } from './catalog.js'
 import { shapeMessages, type ShapeChange } from './changes.js'
 import { EngineError } from './errors.js'
 import { formatOffset, parseOffset, type LogOffset } from './offset.js'
@@ -16,7 +16,7 @@ import { ShapeLog, type LogEntry, type RotationReason } from './shape-log.js'
 import { displaySettings, takeSnapshot } from './snapshot.js'
 import { preflight } from './preflight.js'
 import {
-  CatalogWatch, isTableChange, publishGeneratedColumns, refuseUnsentColumns, relationMatches, sameTable,
+  CatalogWatch, FreshTables, isTableChange, publishGeneratedColumns, refuseUnsentColumns, relationMatches, sameTable,
   TableChangedError, unknownLabelCheck, VanishedTables,
 } from './relations.js'
 import { querySubset } from './subset.js'
@@ -69,6 +69,7 @@ export class EmbeddedEngine implements ShapeSource {
   private sweeper: NodeJS.Timeout | undefined
   private catalogWatch: CatalogWatch | undefined
   private readonly vanished = new VanishedTables()
+  private readonly freshTables: FreshTables
   /** What the walsender sends of generated columns, and the server's major version. */
   private generated = { publishesStored: false, pgMajor: 0 }
   private closed = false
@@ -93,6 +94,7 @@ export class EmbeddedEngine implements ShapeSource {
       log: () => {},
       ...options,
     }
+    this.freshTables = new FreshTables(pool)
   }
 
   static async start(options: EngineOptions): Promise<EmbeddedEngine> {
@@ -317,7 +319,7 @@ export class EmbeddedEngine implements ShapeSource {
 
   private async createLog(definition: ShapeDefinition & { changesOnly?: boolean }): Promise<ShapeLog> {
     // Always a fresh catalog read: the table may have been recreated or its enums extended since the route's.
-    const table = await loadTable(this.pool, definition.namespace, definition.table)
+    const table = await this.freshTables.read(definition.namespace, definition.table)
     const columns = selectColumns(table, definition.columns)
     const where = definition.where ? compileWhereFor(table, definition.where, definition.params ?? []) : undefined
     refuseUnsentColumns(table, { selected: [...columns, ...table.primaryKey], where: where?.referencedColumns ?? [] },

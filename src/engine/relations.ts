@@ -215,3 +215,39 @@ export class VanishedTables {
     return false
   }
 }
+
+/**
+ * Fresh catalog reads for new shapes, coalesced per table: a burst of new shapes shares reads, but a
+ * read is only shared by requests that arrived before it started, so none sees a catalog older than
+ * itself (an `ADD VALUE` committed before a request is always in the read that request gets).
+ */
+export class FreshTables {
+  private readonly states = new Map<string, { running?: Promise<TableInfo>; queued?: Promise<TableInfo> }>()
+  constructor(private readonly pool: pg.Pool) {}
+
+  read(namespace: string, table: string): Promise<TableInfo> {
+    const key = `${namespace}.${table}`
+    let state = this.states.get(key)
+    if (!state) this.states.set(key, (state = {}))
+    if (state.queued) return state.queued
+    if (!state.running) return this.start(key, state, namespace, table)
+    const s = state
+    s.queued = state.running.catch(() => {}).then(() => {
+      s.queued = undefined
+      return this.start(key, s, namespace, table)
+    })
+    return s.queued
+  }
+
+  private start(key: string, state: { running?: Promise<TableInfo>; queued?: Promise<TableInfo> }, namespace: string, table: string): Promise<TableInfo> {
+    const running = loadTable(this.pool, namespace, table)
+    state.running = running
+    const settle = () => {
+      if (state.running !== running) return
+      state.running = undefined
+      if (!state.queued) this.states.delete(key)
+    }
+    running.then(settle, settle)
+    return running
+  }
+}
