@@ -1,11 +1,12 @@
 // Whether the table a table's shapes were built on is still the table Postgres has under that name.
 // Invariant: every log on a route was built from the route's TableInfo, and that TableInfo is kept only
 // while Postgres agrees with it: the same OID under the name (not dropped, renamed or recreated), the
-// same columns and types, the same enum labels. Any disagreement rotates the table's shapes (readers
-// get must-refetch and refetch against the catalog as it is now). The engine looks in four places:
-// Relation messages, each routed row (its relation's OID; an enum label the TableInfo does not know,
-// i.e. `ALTER TYPE ... ADD VALUE`), a fresh catalog read for every new shape of the table, and a
-// periodic catalog check (`CatalogWatch`) for tables dropped or altered while nothing is written to them.
+// same columns in every detail read, the same enum labels. Any disagreement rotates the table's shapes
+// (readers get must-refetch and refetch against the catalog as it is now). The engine looks in four
+// places: Relation messages, each routed row (its relation's OID; an enum label the TableInfo does not
+// know, i.e. `ALTER TYPE ... ADD VALUE`), a fresh catalog read for every new shape (`FreshTables`), and
+// a periodic check (`CatalogWatch`) for tables dropped or altered while nothing is written to them.
+// Also here: which columns the walsender sends (generated ones), and the missing-table grace period.
 import type pg from 'pg'
 import { parseArrayText } from '../where/codec.js'
 import { loadTable, quoteIdent, type ColumnInfo, type TableInfo } from './catalog.js'
