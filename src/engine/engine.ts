@@ -70,6 +70,8 @@ export class EmbeddedEngine implements ShapeSource {
   private catalogWatch: CatalogWatch | undefined
   private readonly vanished = new VanishedTables()
   private readonly freshTables: FreshTables
+  /** OIDs of tables dropped or replaced under their name, seen in catalog reads. */
+  private readonly retired = new Set<number>()
   /** What the walsender sends of generated columns, and the server's major version. */
   private generated = { publishesStored: false, pgMajor: 0 }
   private closed = false
@@ -133,7 +135,7 @@ export class EmbeddedEngine implements ShapeSource {
     this.sweeper = setInterval(() => this.sweepIdle(), Math.min(30_000, this.opts.idleTimeoutMs)).unref()
     this.catalogWatch = new CatalogWatch(this.pool, () => [...this.routes.values()].map((r) => r.table), (known, current) => {
       if (!current) this.vanished.mark(`${known.namespace}.${known.table}`)
-      this.tableChanged(known)
+      this.tableChanged(known, current ?? null)
     })
     this.catalogWatch.start(this.opts.catalogCheckMs)
   }
@@ -228,7 +230,7 @@ export class EmbeddedEngine implements ShapeSource {
         // Shapes of it are live, or this request comes from one: the table had shapes here and is gone.
         const route = this.routes.get(name)
         if (route || hadLog) this.vanished.mark(name)
-        if (route) this.tableChanged(route.table)
+        if (route) this.tableChanged(route.table, null)
         if (handle === undefined && !this.vanished.has(name)) throw error
       } else if (error instanceof TableChangedError) {
         this.vanished.mark(name)
@@ -335,7 +337,7 @@ export class EmbeddedEngine implements ShapeSource {
       maxEntries: this.opts.maxLogEntries,
     })
     const current = this.routes.get(`${table.namespace}.${table.table}`)?.table
-    if (current && !sameTable(current, table)) this.tableChanged(current)
+    if (current && !sameTable(current, table)) this.tableChanged(current, table)
     const route = this.route(table)
     route.logs.add(log)
     route.index.add(log, where)
@@ -364,8 +366,13 @@ export class EmbeddedEngine implements ShapeSource {
     return route
   }
 
-  /** The table under this name is no longer the one its shapes were built on: rotate them. */
-  private tableChanged(known: TableInfo): void {
+  /**
+   * The table under this name is no longer the one its shapes were built on: rotate them. `current`, from
+   * a catalog read (null: the table is gone), retires the old OID if the table is another one now: changes
+   * to the old table still in the stream are then skipped, not taken for news of a new table.
+   */
+  private tableChanged(known: TableInfo, current?: TableInfo | null): void {
+    if (current !== undefined && current?.oid !== known.oid) this.retired.add(known.oid)
     if (this.routes.get(`${known.namespace}.${known.table}`)?.table !== known) return // rotated already
     this.rotate({ namespace: known.namespace, table: known.table }, 'schema-change')
   }
@@ -397,8 +404,12 @@ export class EmbeddedEngine implements ShapeSource {
       const old = change.kind === 'insert' ? undefined : change.old ?? undefined
       const record = change.kind === 'delete' ? undefined : change.record
       if (!old && !record) continue // a delete that carries no row cannot be keyed
-      if (change.relation.oid !== route.table.oid || (route.unknownLabel && (route.unknownLabel(record) || route.unknownLabel(old)))) {
-        this.tableChanged(route.table) // another table under the name, or an enum label added since
+      if (change.relation.oid !== route.table.oid) {
+        if (!this.retired.has(change.relation.oid)) this.tableChanged(route.table) // another table under the name
+        continue
+      }
+      if (route.unknownLabel && (route.unknownLabel(record) || route.unknownLabel(old))) {
+        this.tableChanged(route.table) // an enum label added since the catalog read
         continue
       }
       const inOld = old ? route.index.match(old) : undefined
@@ -427,6 +438,7 @@ export class EmbeddedEngine implements ShapeSource {
   /** A Relation message for another table or other columns than the shapes were built on: rotate them. */
   private relationChanged(relation: RelationInfo): void {
     const route = this.routes.get(`${relation.namespace}.${relation.table}`)
+    if (this.retired.has(relation.oid)) return // a dropped table's last changes
     if (route && !relationMatches(route.table, relation, this.generated.publishesStored)) this.tableChanged(route.table)
   }
 
