@@ -18,6 +18,8 @@ export interface ColumnInfo {
   typeOid: number
   /** Position in the primary key, if part of it. */
   pkIndex?: number
+  /** A generated column (`GENERATED ALWAYS AS (...) STORED`, or VIRTUAL on Postgres 18). */
+  generated?: 'stored' | 'virtual'
   /** varchar/bpchar length, numeric precision/scale, as Electric's schema reports them. */
   maxLength?: number
   length?: number
@@ -47,10 +49,11 @@ export async function loadTable(db: pg.ClientBase | pg.Pool, namespace: string, 
   const { rows } = await db.query<{
     oid: number; relreplident: string; attname: string; attnotnull: boolean; atttypid: number
     atttypmod: number; typname: string; typtype: string; elemname: string | null; elemtype: string | null
-    pk_index: number | null; enum_labels: string[] | null; collation: string | null; database_collation: string
+    pk_index: number | null; enum_labels: string[] | null; attgenerated: string
+    collation: string | null; database_collation: string
   }>(
     `SELECT c.oid::int AS oid, c.relreplident::text AS relreplident, a.attname, a.attnotnull,
-            a.atttypid::int AS atttypid, a.atttypmod, t.typname, t.typtype::text AS typtype,
+            a.atttypid::int AS atttypid, a.atttypmod, a.attgenerated::text AS attgenerated, t.typname, t.typtype::text AS typtype,
             et.typname AS elemname, et.typtype::text AS elemtype,
             (SELECT array_position(i.indkey::int2[], a.attnum) FROM pg_index i -- int2vector subscripts start at 0
               WHERE i.indrelid = c.oid AND i.indisprimary) AS pk_index,
@@ -88,6 +91,7 @@ export async function loadTable(db: pg.ClientBase | pg.Pool, namespace: string, 
     if (r.enum_labels) column.enumLabels = r.enum_labels
     const collation = columnCollation(r.collation, defaultCollation)
     if (collation) column.collation = collation
+    if (r.attgenerated === 's' || r.attgenerated === 'v') column.generated = r.attgenerated === 's' ? 'stored' : 'virtual'
     Object.assign(column, typeModifiers(type, r.atttypmod))
     return column
   })

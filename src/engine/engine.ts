@@ -6,7 +6,7 @@ import type { ShapeDefinition } from '../shape/definition.js'
 import type { FetchRequest, FetchResult, ShapeSource, SubsetRequest, SubsetResult } from '../source/source.js'
 import { upToDate, type Message } from '../source/messages.js'
 import { compileWhere, FilterIndex, type CompiledWhere } from '../where/index.js'
-import { loadTable, publishTable, quoteIdent, type TableInfo } from './catalog.js'
+import { publishTable, quoteIdent, type TableInfo } from './catalog.js'
 import { shapeMessages, type ShapeChange } from './changes.js'
 import { EngineError } from './errors.js'
 import { formatOffset, parseOffset, type LogOffset } from './offset.js'
@@ -15,6 +15,10 @@ import { ReplicationStream } from './replication.js'
 import { ShapeLog, type LogEntry, type RotationReason } from './shape-log.js'
 import { displaySettings, takeSnapshot } from './snapshot.js'
 import { preflight } from './preflight.js'
+import {
+  CatalogWatch, FreshTables, isTableChange, publishGeneratedColumns, refuseUnsentColumns, relationMatches, sameTable,
+  TableChangedError, unknownLabelCheck, VanishedTables,
+} from './relations.js'
 import { querySubset } from './subset.js'
 import type { RelationInfo, TextRow, Transaction } from './transaction.js'
 
@@ -48,6 +52,8 @@ export interface EngineOptions {
   poolSize?: number
   /** How long to wait for another engine to release the slot before failing. Default 15 s. */
   lockTimeoutMs?: number
+  /** How often the catalog of synced tables is re-read (tables dropped, recreated or altered without writes). Default 10 s. */
+  catalogCheckMs?: number
   log?: (message: string) => void
 }
 
@@ -55,6 +61,8 @@ interface TableRoute {
   table: TableInfo
   index: FilterIndex<ShapeLog>
   logs: Set<ShapeLog>
+  /** Tables with enum columns: whether a row carries a label `table` does not know. */
+  unknownLabel: ((row: TextRow | undefined) => boolean) | undefined
 }
 
 /** Entry point of embedded mode: `await EmbeddedEngine.start({ databaseUrl })`. */
@@ -65,6 +73,13 @@ export class EmbeddedEngine implements ShapeSource {
   private replication!: ReplicationStream
   private lockClient!: pg.Client
   private sweeper: NodeJS.Timeout | undefined
+  private catalogWatch: CatalogWatch | undefined
+  private readonly vanished = new VanishedTables()
+  private readonly freshTables: FreshTables
+  /** OIDs of tables dropped or replaced under their name, seen in catalog reads. */
+  private readonly retired = new Set<number>()
+  /** What the walsender sends of generated columns, and the server's major version. */
+  private generated = { publishesStored: false, pgMajor: 0 }
   private closed = false
   private handleCounter = 0
   private appliedWaiters: (() => void)[] = []
@@ -83,9 +98,11 @@ export class EmbeddedEngine implements ShapeSource {
       liveTimeoutMs: 20_000,
       poolSize: 4,
       lockTimeoutMs: 15_000,
+      catalogCheckMs: 10_000,
       log: () => {},
       ...options,
     }
+    this.freshTables = new FreshTables(pool)
   }
 
   static async start(options: EngineOptions): Promise<EmbeddedEngine> {
@@ -105,6 +122,7 @@ export class EmbeddedEngine implements ShapeSource {
   private async startReplication(): Promise<void> {
     const { slotName, publicationName, databaseUrl } = this.opts
     this.holdLock(await preflight(this.pool, databaseUrl, slotName, publicationName, this.opts.lockTimeoutMs))
+    this.generated = await publishGeneratedColumns(this.pool, publicationName, this.opts.log)
     this.replication = new ReplicationStream({
       connectionString: databaseUrl,
       sessionOptions: Object.entries(displaySettings).map(([k, v]) => `-c ${k}=${v.replaceAll(' ', '')}`).join(' '),
@@ -121,6 +139,11 @@ export class EmbeddedEngine implements ShapeSource {
     })
     await this.replication.start()
     this.sweeper = setInterval(() => this.sweepIdle(), Math.min(30_000, this.opts.idleTimeoutMs)).unref()
+    this.catalogWatch = new CatalogWatch(this.pool, () => [...this.routes.values()].map((r) => r.table), (known, current) => {
+      if (!current) this.vanished.mark(`${known.namespace}.${known.table}`)
+      this.tableChanged(known, current ?? null)
+    })
+    this.catalogWatch.start(this.opts.catalogCheckMs)
   }
 
   /** Keeps the slot's advisory lock: a dropped lock connection (a restart) reconnects and locks again. */
@@ -148,7 +171,8 @@ export class EmbeddedEngine implements ShapeSource {
 
   async fetch(definition: ShapeDefinition & { changesOnly?: boolean }, request: FetchRequest): Promise<FetchResult> {
     const changesOnly = request.changesOnly ?? definition.changesOnly ?? false
-    const log = await this.shapeLog(definition, changesOnly)
+    const log = await this.requestedLog(definition, changesOnly, request.handle)
+    if (!(log instanceof ShapeLog)) return log
     if (request.handle !== undefined && request.handle !== log.handle) return { status: 'must-refetch', handle: log.handle }
     log.activeReaders++
     try {
@@ -164,7 +188,9 @@ export class EmbeddedEngine implements ShapeSource {
         await log.waitForChange(request.liveTimeout ?? this.opts.liveTimeoutMs, request.signal)
         if (!log.rotated) read = log.read(after)
       }
-      if (log.rotated) return { status: 'must-refetch', handle: (await this.shapeLog(definition, changesOnly)).handle }
+      if (log.rotated) {
+        return { status: 'must-refetch', handle: (await this.requestedLog(definition, changesOnly, log.handle, true)).handle }
+      }
       return this.ok(log, read.entries, read.offset, read.upToDate)
     } finally {
       log.activeReaders--
@@ -185,11 +211,41 @@ export class EmbeddedEngine implements ShapeSource {
 
   /** A subset snapshot (Electric's `subset__*`): the shape's rows matching the request, with the snapshot's bounds. */
   async subset(definition: ShapeDefinition, request: SubsetRequest): Promise<SubsetResult> {
-    const log = await this.shapeLog(definition, request.changesOnly ?? false)
+    const log = await this.requestedLog(definition, request.changesOnly ?? false, request.handle)
+    if (!(log instanceof ShapeLog)) return log
     if (request.handle !== undefined && request.handle !== log.handle) return { status: 'must-refetch', handle: log.handle }
     const offset = formatOffset(log.latestOffset)
     const { metadata, messages } = await querySubset(this.pool, log, request)
     return { status: 'ok', handle: log.handle, offset, metadata, messages, schema: log.schema }
+  }
+
+  /**
+   * The log a request reads, or must-refetch with a new handle (as Electric answers) when the table is
+   * changing under the shape (dropped or altered during the snapshot), or is missing for a client that
+   * had a handle or went missing under live shapes not long ago (`VanishedTables`): the client refetches,
+   * and finds the recreated table, or after the grace period the 400 that names the missing one.
+   * `hadLog`: `handle` is that of a log this engine had.
+   */
+  private async requestedLog(
+    definition: ShapeDefinition & { changesOnly?: boolean }, changesOnly: boolean, handle: string | undefined, hadLog = false,
+  ): Promise<ShapeLog | { status: 'must-refetch'; handle: string }> {
+    try {
+      return await this.shapeLog(definition, changesOnly)
+    } catch (error) {
+      const name = `${definition.namespace}.${definition.table}`
+      if (error instanceof EngineError && error.field === 'table') {
+        // Shapes of it are live, or this request comes from one: the table had shapes here and is gone.
+        const route = this.routes.get(name)
+        if (route || hadLog) this.vanished.mark(name)
+        if (route) this.tableChanged(route.table, null)
+        if (handle === undefined && !this.vanished.has(name)) throw error
+      } else if (error instanceof TableChangedError) {
+        this.vanished.mark(name)
+      } else {
+        throw error
+      }
+      return { status: 'must-refetch', handle: this.newHandle(definition) }
+    }
   }
 
   /** The handle of a definition's current log, if it has one; never creates a log. */
@@ -258,6 +314,7 @@ export class EmbeddedEngine implements ShapeSource {
     if (this.closed) return
     this.closed = true
     clearInterval(this.sweeper)
+    this.catalogWatch?.stop()
     for (const wake of this.appliedWaiters.splice(0)) wake()
     for (const route of this.routes.values()) for (const log of [...route.logs]) this.drop(log, 'closed')
     await this.replication?.stop()
@@ -270,18 +327,25 @@ export class EmbeddedEngine implements ShapeSource {
   }
 
   private async createLog(definition: ShapeDefinition & { changesOnly?: boolean }): Promise<ShapeLog> {
-    const table = await this.tableInfo(definition.namespace, definition.table)
+    // Always a fresh catalog read: the table may have been recreated or its enums extended since the route's.
+    const table = await this.freshTables.read(definition.namespace, definition.table)
     const columns = selectColumns(table, definition.columns)
     const where = definition.where ? compileWhereFor(table, definition.where, definition.params ?? []) : undefined
+    refuseUnsentColumns(table, { selected: [...columns, ...table.primaryKey], where: where?.referencedColumns ?? [] },
+      this.generated.publishesStored, this.generated.pgMajor)
     const fullIdentity = typeof this.opts.replicaIdentityFull === 'function'
       ? this.opts.replicaIdentityFull(`${table.namespace}.${table.table}`)
       : this.opts.replicaIdentityFull
-    await publishTable(this.pool, this.opts.publicationName, table, fullIdentity)
+    await publishTable(this.pool, this.opts.publicationName, table, fullIdentity).catch((error: unknown) => {
+      throw isTableChange(error) ? new TableChangedError(table) : error
+    })
     const log = new ShapeLog(this.newHandle(definition), definition, table, columns, {
       chunkBytes: this.opts.chunkBytes,
       chunkEntries: this.opts.readLimit,
       maxEntries: this.opts.maxLogEntries,
     })
+    const current = this.routes.get(`${table.namespace}.${table.table}`)?.table
+    if (current && !sameTable(current, table)) this.tableChanged(current, table)
     const route = this.route(table)
     route.logs.add(log)
     route.index.add(log, where)
@@ -294,7 +358,7 @@ export class EmbeddedEngine implements ShapeSource {
       }, (bounds, rows) => log.loadSnapshot(rows, bounds))
     } catch (error) {
       this.drop(log, 'error')
-      throw translateSnapshotError(error)
+      throw translateSnapshotError(error, table)
     }
     log.finishSnapshot()
     return log
@@ -304,15 +368,21 @@ export class EmbeddedEngine implements ShapeSource {
     const name = `${table.namespace}.${table.table}`
     let route = this.routes.get(name)
     if (!route) {
-      route = { table, index: new FilterIndex<ShapeLog>(), logs: new Set() }
+      route = { table, index: new FilterIndex<ShapeLog>(), logs: new Set(), unknownLabel: unknownLabelCheck(table) }
       this.routes.set(name, route)
     }
     return route
   }
 
-  private async tableInfo(namespace: string, table: string): Promise<TableInfo> {
-    const route = this.routes.get(`${namespace}.${table}`)
-    return route?.table ?? loadTable(this.pool, namespace, table)
+  /**
+   * The table under this name is no longer the one its shapes were built on: rotate them. `current`, from
+   * a catalog read (null: the table is gone), retires the old OID if the table is another one now: changes
+   * to the old table still in the stream are then skipped, not taken for news of a new table.
+   */
+  private tableChanged(known: TableInfo, current?: TableInfo | null): void {
+    if (current !== undefined && current?.oid !== known.oid) this.retired.add(known.oid)
+    if (this.routes.get(`${known.namespace}.${known.table}`)?.table !== known) return // rotated already
+    this.rotate({ namespace: known.namespace, table: known.table }, 'schema-change')
   }
 
   private drop(log: ShapeLog, reason: RotationReason): void {
@@ -342,6 +412,14 @@ export class EmbeddedEngine implements ShapeSource {
       const old = change.kind === 'insert' ? undefined : change.old ?? undefined
       const record = change.kind === 'delete' ? undefined : change.record
       if (!old && !record) continue // a delete that carries no row cannot be keyed
+      if (change.relation.oid !== route.table.oid) {
+        if (!this.retired.has(change.relation.oid)) this.tableChanged(route.table) // another table under the name
+        continue
+      }
+      if (route.unknownLabel && (route.unknownLabel(record) || route.unknownLabel(old))) {
+        this.tableChanged(route.table) // an enum label added since the catalog read
+        continue
+      }
       const inOld = old ? route.index.match(old) : undefined
       const inNew = record ? route.index.match(record) : undefined
       // An update without its old row (replica identity not FULL): every shape may have held the row.
@@ -365,14 +443,11 @@ export class EmbeddedEngine implements ShapeSource {
     }
   }
 
-  /** A Relation message whose columns differ from what the shapes were built on: rotate them. */
+  /** A Relation message for another table or other columns than the shapes were built on: rotate them. */
   private relationChanged(relation: RelationInfo): void {
     const route = this.routes.get(`${relation.namespace}.${relation.table}`)
-    if (!route) return
-    const known = route.table.columns
-    const same = known.length === relation.columns.length &&
-      known.every((c, i) => c.name === relation.columns[i]!.name && c.typeOid === relation.columns[i]!.typeOid)
-    if (!same) this.rotate({ namespace: relation.namespace, table: relation.table }, 'schema-change')
+    if (this.retired.has(relation.oid)) return // a dropped table's last changes
+    if (route && !relationMatches(route.table, relation, this.generated.publishesStored)) this.tableChanged(route.table)
   }
 
   private sweepIdle(): void {
@@ -416,8 +491,9 @@ function compileWhereFor(table: TableInfo, where: string, params: string[]): Com
   }
 }
 
-function translateSnapshotError(error: unknown): Error {
+function translateSnapshotError(error: unknown, table: TableInfo): Error {
   if (error instanceof EngineError) return error
+  if (isTableChange(error)) return new TableChangedError(table)
   const pgError = error as { code?: string; message?: string }
   // Errors Postgres raises for the where clause itself (bad cast, bad param) are the client's.
   if (pgError.code && /^(22|42)/.test(pgError.code)) return new EngineError('where', pgError.message ?? 'invalid where clause')

@@ -40,6 +40,7 @@ export async function* streamShape(
   let isLive = false
   const signal = options.signal
   let retryDelay = 0
+  let refetches = 0
   while (!signal?.aborted) {
     let result
     try {
@@ -54,12 +55,16 @@ export async function* streamShape(
     }
     if (signal?.aborted) return
     if (result.status === 'must-refetch') {
+      // Back-to-back refetches (a table dropped and not yet recreated) back off as Electric's client does.
+      if (refetches++ > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** refetches, 5000)))
+      if (signal?.aborted) return
       yield { message: { headers: { control: 'must-refetch' } }, handle: result.handle, offset: '-1' }
       offset = '-1'
       handle = result.handle
       isLive = false
       continue
     }
+    refetches = 0
     const requested = offset
     for (const message of result.messages) {
       const headers = message.headers as { lsn?: string; op_position?: number; control?: string }
