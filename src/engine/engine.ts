@@ -6,7 +6,7 @@ import type { ShapeDefinition } from '../shape/definition.js'
 import type { FetchRequest, FetchResult, ShapeSource, SubsetRequest, SubsetResult } from '../source/source.js'
 import { upToDate, type Message } from '../source/messages.js'
 import { compileWhere, FilterIndex, type CompiledWhere } from '../where/index.js'
-import { loadTable, publishTable, quoteIdent, type TableInfo } from './catalog.js'
+import { loadTable, qualified, quoteIdent, type TableInfo } from './catalog.js'
 import { shapeMessages, type ShapeChange } from './changes.js'
 import { EngineError } from './errors.js'
 import { formatOffset, parseOffset, type LogOffset } from './offset.js'
@@ -15,6 +15,7 @@ import { ReplicationStream } from './replication.js'
 import { ShapeLog, type LogEntry, type RotationReason } from './shape-log.js'
 import { displaySettings, takeSnapshot } from './snapshot.js'
 import { preflight } from './preflight.js'
+import { Publisher } from './publication.js'
 import { querySubset } from './subset.js'
 import type { RelationInfo, TextRow, Transaction } from './transaction.js'
 
@@ -26,8 +27,6 @@ export interface EngineOptions {
   publicationName?: string
   /** Drop the slot on close (for tests and short-lived processes). Default false. */
   temporarySlot?: boolean
-  /** Set REPLICA IDENTITY FULL on synced tables (default true), or decide per `schema.table`. */
-  replicaIdentityFull?: boolean | ((table: string) => boolean)
   /** Snapshot chunk size in bytes (Electric's default: 10 MiB). */
   chunkBytes?: number
   /** Log entries a shape retains before it is rotated (readers get must-refetch). Default 100,000. */
@@ -42,6 +41,13 @@ export interface EngineOptions {
   poolSize?: number
   /** How long to wait for another engine to release the slot before failing. Default 15 s. */
   lockTimeoutMs?: number
+  /**
+   * lock_timeout of the engine's ALTER TABLE / ALTER PUBLICATION on a synced table, and the bound of each
+   * wait for transactions open when the table was published. Default 3 s.
+   */
+  tableLockTimeoutMs?: number
+  /** Tries of each of those before the shape fails naming the table (503, retry later). Default 3. */
+  tableLockAttempts?: number
   log?: (message: string) => void
 }
 
@@ -57,6 +63,7 @@ export class EmbeddedEngine implements ShapeSource {
   private readonly routes = new Map<string, TableRoute>()
   private readonly wheres = new WeakMap<ShapeLog, CompiledWhere | undefined>()
   private replication!: ReplicationStream
+  private publisher!: Publisher
   private lockClient!: pg.Client
   private sweeper: NodeJS.Timeout | undefined
   private closed = false
@@ -69,7 +76,6 @@ export class EmbeddedEngine implements ShapeSource {
       slotName: `trpc_sync_${database.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63),
       publicationName: 'trpc_sync_publication',
       temporarySlot: false,
-      replicaIdentityFull: true,
       chunkBytes: 10 * 1024 * 1024,
       maxLogEntries: 100_000,
       idleTimeoutMs: 5 * 60_000,
@@ -77,6 +83,8 @@ export class EmbeddedEngine implements ShapeSource {
       liveTimeoutMs: 20_000,
       poolSize: 4,
       lockTimeoutMs: 15_000,
+      tableLockTimeoutMs: 3000,
+      tableLockAttempts: 3,
       log: () => {},
       ...options,
     }
@@ -98,7 +106,11 @@ export class EmbeddedEngine implements ShapeSource {
 
   private async startReplication(): Promise<void> {
     const { slotName, publicationName, databaseUrl } = this.opts
-    this.holdLock(await preflight(this.pool, databaseUrl, slotName, publicationName, this.opts.lockTimeoutMs))
+    const { lock, published } = await preflight(this.pool, databaseUrl, slotName, publicationName, this.opts.lockTimeoutMs)
+    this.holdLock(lock)
+    this.publisher = new Publisher(this.pool, {
+      publication: publicationName, lockTimeoutMs: this.opts.tableLockTimeoutMs, lockAttempts: this.opts.tableLockAttempts,
+    }, published)
     this.replication = new ReplicationStream({
       connectionString: databaseUrl,
       sessionOptions: Object.entries(displaySettings).map(([k, v]) => `-c ${k}=${v.replaceAll(' ', '')}`).join(' '),
@@ -266,10 +278,7 @@ export class EmbeddedEngine implements ShapeSource {
     const table = await this.tableInfo(definition.namespace, definition.table)
     const columns = selectColumns(table, definition.columns)
     const where = definition.where ? compileWhereFor(table, definition.where, definition.params ?? []) : undefined
-    const fullIdentity = typeof this.opts.replicaIdentityFull === 'function'
-      ? this.opts.replicaIdentityFull(`${table.namespace}.${table.table}`)
-      : this.opts.replicaIdentityFull
-    await publishTable(this.pool, this.opts.publicationName, table, fullIdentity)
+    await this.publisher.ensure(table)
     const log = new ShapeLog(this.newHandle(definition), definition, table, columns, {
       chunkBytes: this.opts.chunkBytes,
       maxEntries: this.opts.maxLogEntries,
@@ -331,16 +340,20 @@ export class EmbeddedEngine implements ShapeSource {
       }
       const route = this.routes.get(`${change.relation.namespace}.${change.relation.table}`)
       if (!route) continue
+      if (change.kind !== 'insert' && change.old === null) {
+        // Replica identity is not FULL any more (ALTER TABLE, a partition attached later): without the old
+        // row no shape can tell whether it held the row. The shape that replaces them sets FULL again.
+        this.opts.log(`rotating the shapes of ${qualified(route.table.namespace, route.table.table)}: ` +
+          `an update or delete arrived without the old row (replica identity is not FULL)`)
+        this.rotate({ namespace: route.table.namespace, table: route.table.table }, 'replica-identity')
+        continue
+      }
       const old = change.kind === 'insert' ? undefined : change.old ?? undefined
       const record = change.kind === 'delete' ? undefined : change.record
-      if (!old && !record) continue // a delete that carries no row cannot be keyed
       const inOld = old ? route.index.match(old) : undefined
       const inNew = record ? route.index.match(record) : undefined
-      // An update without its old row (replica identity not FULL): every shape may have held the row.
-      const oldUnknown = change.kind === 'update' && !old
-      const candidates = oldUnknown ? route.logs : union(inOld, inNew)
-      for (const log of candidates) {
-        const shapeChange: ShapeChange = { old, record, inOld: oldUnknown || (inOld?.has(log) ?? false), inNew: inNew?.has(log) ?? false }
+      for (const log of union(inOld, inNew)) {
+        const shapeChange: ShapeChange = { old, record, inOld: inOld?.has(log) ?? false, inNew: inNew?.has(log) ?? false }
         const messages = shapeMessages(log, shapeChange, i * 2, txids, lsn)
         if (messages.length === 0) continue
         if (log.txMessages.length === 0) touched.push(log)
