@@ -17,12 +17,14 @@ export interface PublicationOptions {
   lockAttempts: number
 }
 
-/** A table another transaction holds: retrying later can succeed (503 with the message). */
-export class TableBusyError extends EngineError {
+/**
+ * A long transaction holds the table: retrying later can succeed, so it is transient (streams retry it,
+ * endpoints answer 503), and its message, written for clients, names the table.
+ */
+export class TableBusyError extends Error {
+  override readonly name = 'TableBusyError'
   readonly transient = true
-  constructor(message: string) {
-    super('table', message)
-  }
+  readonly clientCode = 'table_locked'
 }
 
 /** Creates the publication (or alters it to publish via partition roots); returns the tables it already has. */
@@ -72,7 +74,7 @@ export class Publisher {
               EXISTS (SELECT 1 FROM pg_publication_tables p WHERE p.pubname = $2
                         AND p.schemaname = n.nspname AND p.tablename = c.relname) AS member,
               rn.nspname AS "rootSchema", r.relname AS "rootTable"
-         FROM pg_partition_tree($1) t
+         FROM (SELECT $1::regclass AS relid, 0 AS level UNION SELECT relid, level FROM pg_partition_tree($1)) t -- empty for a plain table
          JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
          LEFT JOIN pg_class r ON t.level = 0 AND c.relispartition AND r.oid = pg_partition_root(t.relid)
          LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
@@ -145,7 +147,7 @@ export class Publisher {
       `SELECT array_agg(DISTINCT l.virtualtransaction) AS vxids FROM pg_locks l
         WHERE l.locktype = 'relation' AND l.granted AND l.pid IS DISTINCT FROM pg_backend_pid()
           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-          AND l.relation IN (SELECT relid FROM pg_partition_tree($1))
+          AND (l.relation = $1 OR l.relation IN (SELECT relid FROM pg_partition_tree($1)))
           AND l.mode IN ('RowExclusiveLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')`,
       [oid],
     )
