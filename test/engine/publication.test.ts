@@ -176,8 +176,6 @@ describe('partitioned tables', () => {
     const reader = new LiveReader(engine, def)
     await settle(reader)
     expect(readerRows(reader)).toEqual(await expected())
-    expect(await identity('parts_eu')).toBe('f')
-    expect(await identity('parts_us')).toBe('f')
 
     for (const change of [
       `INSERT INTO parts VALUES (3, 'eu', 'three'), (4, 'us', 'hidden')`,
@@ -191,6 +189,8 @@ describe('partitioned tables', () => {
       await settle(reader)
       expect(readerRows(reader), change).toEqual(await expected())
     }
+    expect(await identity('parts_eu')).toBe('f') // ALTER TABLE on the parent does not recurse
+    expect(await identity('parts_us')).toBe('f')
 
     // A partition attached later has replica identity DEFAULT: its first update rotates, the next shape fixes it.
     await db.sql(`CREATE TABLE parts_asia (id int, region text, v text NOT NULL, PRIMARY KEY (id, region))`)
