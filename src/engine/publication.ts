@@ -69,8 +69,10 @@ export class Publisher {
 
   private async publish(table: TableInfo): Promise<void> {
     const name = qualified(table.namespace, table.table)
-    const { rows } = await this.db.query<{ schema: string; table: string; full: boolean; member: boolean; rootSchema: string | null; rootTable: string | null }>(
-      `SELECT n.nspname AS schema, c.relname AS table, c.relreplident = 'f' AS full,
+    const { rows } = await this.db.query<{
+      schema: string; table: string; foreign: boolean; full: boolean; member: boolean; rootSchema: string | null; rootTable: string | null
+    }>(
+      `SELECT n.nspname AS schema, c.relname AS table, c.relkind = 'f' AS foreign, c.relreplident = 'f' AS full,
               EXISTS (SELECT 1 FROM pg_publication_tables p WHERE p.pubname = $2
                         AND p.schemaname = n.nspname AND p.tablename = c.relname) AS member,
               rn.nspname AS "rootSchema", r.relname AS "rootTable"
@@ -78,7 +80,7 @@ export class Publisher {
          JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
          LEFT JOIN pg_class r ON t.level = 0 AND c.relispartition AND r.oid = pg_partition_root(t.relid)
          LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
-        WHERE c.relkind IN ('r', 'p')
+        WHERE c.relkind IN ('r', 'p', 'f')
         ORDER BY t.level`,
       [table.oid, this.options.publication],
     )
@@ -89,6 +91,11 @@ export class Publisher {
       throw new EngineError('table',
         `Table ${name} is a partition of ${root}: sync the partitioned table ${root} ` +
         `(with a where clause selecting this partition's rows); its changes are published under that name.`)
+    }
+    const foreign = rows.find((r) => r.foreign)
+    if (foreign) {
+      throw new EngineError('table',
+        `Table ${name} has a foreign-table partition, ${qualified(foreign.schema, foreign.table)}, whose changes Postgres does not replicate.`)
     }
     for (const relation of rows) {
       if (relation.full) continue
