@@ -252,4 +252,23 @@ describe('table locks', () => {
       await short.close()
     }
   })
+
+  it('gives up adding the table to the publication behind a lock, naming the table', async () => {
+    const short = await startEngine(db.url, { liveTimeoutMs: 200, tableLockTimeoutMs: 200, tableLockAttempts: 2 })
+    const holder = await connect()
+    try {
+      await db.sql(`CREATE TABLE vacuumed (id int PRIMARY KEY)`)
+      await db.sql(`ALTER TABLE vacuumed REPLICA IDENTITY FULL`)
+      await holder.query('BEGIN')
+      await holder.query(`LOCK TABLE vacuumed IN SHARE UPDATE EXCLUSIVE MODE`) // what VACUUM or CREATE INDEX CONCURRENTLY hold
+      const error = await short.fetch(shapeOf('vacuumed'), { offset: '-1' }).then(() => undefined, (e: Error) => e)
+      expect(error?.message).toMatch(/add to the publication for table "public"\."vacuumed": a long transaction holds a lock/)
+      expect(errorResponse(error).result.status).toBe(503)
+      await holder.query('COMMIT')
+      expect((await short.fetch(shapeOf('vacuumed'), { offset: '-1' })).status).toBe('ok')
+    } finally {
+      await holder.end()
+      await short.close()
+    }
+  })
 })
