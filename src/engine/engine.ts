@@ -66,6 +66,7 @@ export class EmbeddedEngine implements ShapeSource {
   private publisher!: Publisher
   private lockClient!: pg.Client
   private sweeper: NodeJS.Timeout | undefined
+  private partitionWatch: NodeJS.Timeout | undefined
   private closed = false
   private handleCounter = 0
   private appliedWaiters: (() => void)[] = []
@@ -110,7 +111,7 @@ export class EmbeddedEngine implements ShapeSource {
     this.holdLock(lock)
     this.publisher = new Publisher(this.pool, {
       publication: publicationName, lockTimeoutMs: this.opts.tableLockTimeoutMs, lockAttempts: this.opts.tableLockAttempts,
-    }, published)
+    }, published, (namespace, table) => this.partitionsChanged(namespace, table))
     this.replication = new ReplicationStream({
       connectionString: databaseUrl,
       sessionOptions: Object.entries(displaySettings).map(([k, v]) => `-c ${k}=${v.replaceAll(' ', '')}`).join(' '),
@@ -127,6 +128,7 @@ export class EmbeddedEngine implements ShapeSource {
     })
     await this.replication.start()
     this.sweeper = setInterval(() => this.sweepIdle(), Math.min(30_000, this.opts.idleTimeoutMs)).unref()
+    this.partitionWatch = setInterval(() => void this.publisher.checkPartitionSets().catch(() => {}), partitionCheckMs).unref()
   }
 
   /** Keeps the slot's advisory lock: a dropped lock connection (a restart) reconnects and locks again. */
@@ -263,6 +265,7 @@ export class EmbeddedEngine implements ShapeSource {
     if (this.closed) return
     this.closed = true
     clearInterval(this.sweeper)
+    clearInterval(this.partitionWatch)
     for (const wake of this.appliedWaiters.splice(0)) wake()
     for (const route of this.routes.values()) for (const log of [...route.logs]) this.drop(log, 'closed')
     await this.replication?.stop()
@@ -380,6 +383,12 @@ export class EmbeddedEngine implements ShapeSource {
     if (!same) this.rotate({ namespace: relation.namespace, table: relation.table }, 'schema-change')
   }
 
+  /** Partition DDL and single-partition TRUNCATE are not replicated: rotate the shapes of a table they changed. */
+  private partitionsChanged(namespace: string, table: string): void {
+    if (this.closed || this.rotate({ namespace, table }, 'schema-change') === 0) return
+    this.opts.log(`rotated the shapes of ${qualified(namespace, table)}: its partitions changed (ATTACH, DETACH, DROP or TRUNCATE of a partition)`)
+  }
+
   private sweepIdle(): void {
     const cutoff = Date.now() - this.opts.idleTimeoutMs
     for (const route of this.routes.values()) {
@@ -394,6 +403,9 @@ export class EmbeddedEngine implements ShapeSource {
     return `${hash}-${Date.now() * 1000 + (this.handleCounter++ % 1000)}`
   }
 }
+
+/** How often partitioned tables are checked for partition changes Postgres does not replicate. */
+const partitionCheckMs = 1000
 
 function union<T>(a: Set<T> | undefined, b: Set<T> | undefined): Iterable<T> {
   if (!a || a.size === 0) return b ?? []

@@ -5,6 +5,10 @@
 // wait for writers). Kept by one serialized `ensure` per table, so concurrent shapes of a table all
 // wait for the same publish. Every DDL runs in its own transaction with a short lock_timeout, retried
 // a bounded number of times, so the engine never queues the table's other queries behind it for long.
+// Postgres does not replicate ATTACH / DETACH / DROP of a partition nor TRUNCATE of one partition:
+// each partitioned table's partitions and their storage (relfilenode, which TRUNCATE replaces) are recorded
+// before each snapshot and polled (`checkPartitionSets`); a difference calls `onPartitionsChanged`, so the
+// engine rotates the shapes that missed it.
 import type pg from 'pg'
 import { qualified, quoteIdent, type TableInfo } from './catalog.js'
 import { EngineError } from './errors.js'
@@ -53,8 +57,13 @@ export class Publisher {
    * and those whose wait completed.
    */
   private readonly settled: Set<number>
+  /** Partitioned tables with shapes: oid → their partitions and storage when last recorded. */
+  private readonly partitionSets = new Map<number, { namespace: string; table: string; signature: string }>()
 
-  constructor(private readonly db: pg.Pool, private readonly options: PublicationOptions, published: Set<number>) {
+  constructor(
+    private readonly db: pg.Pool, private readonly options: PublicationOptions, published: Set<number>,
+    private readonly onPartitionsChanged: (namespace: string, table: string) => void,
+  ) {
     this.settled = new Set(published)
   }
 
@@ -70,9 +79,11 @@ export class Publisher {
   private async publish(table: TableInfo): Promise<void> {
     const name = qualified(table.namespace, table.table)
     const { rows } = await this.db.query<{
-      schema: string; table: string; foreign: boolean; full: boolean; member: boolean; rootSchema: string | null; rootTable: string | null
+      schema: string; table: string; partitioned: boolean; foreign: boolean; full: boolean; member: boolean
+      rootSchema: string | null; rootTable: string | null; signature: string
     }>(
-      `SELECT n.nspname AS schema, c.relname AS table, c.relkind = 'f' AS foreign, c.relreplident = 'f' AS full,
+      `SELECT n.nspname AS schema, c.relname AS table, c.relkind = 'p' AS partitioned, c.relkind = 'f' AS foreign,
+              c.relreplident = 'f' AS full, ${signatureSql('$1')} AS signature,
               EXISTS (SELECT 1 FROM pg_publication_tables p WHERE p.pubname = $2
                         AND p.schemaname = n.nspname AND p.tablename = c.relname) AS member,
               rn.nspname AS "rootSchema", r.relname AS "rootTable"
@@ -111,6 +122,28 @@ export class Publisher {
       await this.waitForWriters(table.oid, name)
       this.settled.add(table.oid)
     }
+    // Before the snapshot: shapes taken before a change not replicated since are rotated now.
+    if (rows[0]!.partitioned) this.recordPartitions(table.oid, table.namespace, table.table, rows[0]!.signature)
+  }
+
+  /** Compares the partitioned tables' partitions and storage with what was recorded. */
+  async checkPartitionSets(): Promise<void> {
+    if (this.partitionSets.size === 0) return
+    const { rows } = await this.db.query<{ oid: number; signature: string | null }>(
+      `SELECT t.oid::int AS oid, ${signatureSql('t.oid')} AS signature FROM unnest($1::oid[]) AS t(oid)`,
+      [[...this.partitionSets.keys()]],
+    )
+    for (const { oid, signature } of rows) {
+      const known = this.partitionSets.get(oid)
+      if (known) this.recordPartitions(oid, known.namespace, known.table, signature)
+    }
+  }
+
+  private recordPartitions(oid: number, namespace: string, table: string, signature: string | null): void {
+    const known = this.partitionSets.get(oid)
+    if (signature === null) this.partitionSets.delete(oid) // dropped
+    else this.partitionSets.set(oid, { namespace, table, signature })
+    if (known && known.signature !== signature) this.onPartitionsChanged(namespace, table)
   }
 
   /** Runs one DDL statement in its own transaction with the lock timeout, retrying a bounded number of times. */
@@ -174,3 +207,7 @@ export class Publisher {
   }
 }
 
+/** The partitions of a partitioned table and their storage as one string: it changes on ATTACH, DETACH, DROP, TRUNCATE. */
+const signatureSql = (oid: string) =>
+  `(SELECT string_agg(p.relid::oid::text || ':' || pc.relfilenode::text, ',' ORDER BY p.relid::oid)
+      FROM pg_partition_tree(${oid}::regclass) p JOIN pg_class pc ON pc.oid = p.relid)`

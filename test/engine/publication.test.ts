@@ -208,9 +208,29 @@ describe('partitioned tables', () => {
     await reader.stop()
   })
 
+  it('rotates the shapes after partition changes Postgres does not replicate: ATTACH, DETACH, DROP, TRUNCATE of a partition', async () => {
+    const reader = new LiveReader(engine, def)
+    await settle(reader)
+    expect(readerRows(reader)).toEqual(await expected())
+    const same = async () => JSON.stringify(readerRows(reader)) === JSON.stringify(await expected())
+    for (const change of [
+      [`CREATE TABLE parts_apac (id int, region text, v text NOT NULL, PRIMARY KEY (id, region))`,
+        `INSERT INTO parts_apac VALUES (7, 'apac', 'seven')`,
+        `ALTER TABLE parts ATTACH PARTITION parts_apac FOR VALUES IN ('apac')`],
+      [`INSERT INTO parts VALUES (8, 'us', 'eight')`, `TRUNCATE parts_us`],
+      [`INSERT INTO parts VALUES (9, 'eu', 'nine')`, `ALTER TABLE parts DETACH PARTITION parts_eu`],
+      [`DROP TABLE parts_apac`],
+    ]) {
+      for (const statement of change) await db.sql(statement)
+      await waitFor(same, `rows equal to the query after ${change.at(-1)}`, 15_000, 50)
+    }
+    expect(readerRows(reader)).toEqual(await expected())
+    await reader.stop()
+  })
+
   it('refuses a shape on one partition, naming the partitioned table to sync instead', async () => {
-    const error = await engine.fetch(shapeOf('parts_eu'), { offset: '-1' }).then(() => undefined, (e: Error) => e)
-    expect(error?.message).toMatch(/"public"\."parts_eu" is a partition of "public"\."parts"/)
+    const error = await engine.fetch(shapeOf('parts_us'), { offset: '-1' }).then(() => undefined, (e: Error) => e)
+    expect(error?.message).toMatch(/"public"\."parts_us" is a partition of "public"\."parts"/)
     expect(errorResponse(error).result.status).toBe(400)
   })
 })
