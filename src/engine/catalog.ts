@@ -1,5 +1,5 @@
-// What the engine reads from and sets in the Postgres catalog: table columns, types and primary keys,
-// the publication's tables and replica identity.
+// What the engine reads from the Postgres catalog: table columns, types and primary keys.
+// (Publishing a table and its replica identity: publication.ts.)
 import type pg from 'pg'
 import { quoteIdent } from '../shape/sql.js'
 import type { Collation } from '../where/index.js'
@@ -37,7 +37,6 @@ export interface TableInfo {
   byName: Map<string, ColumnInfo>
   /** Primary-key column names in key order (all columns sorted by name when there is no key). */
   primaryKey: string[]
-  replicaIdentityFull: boolean
   /** The database's default collation, which literals and parameters of the where clause take. */
   defaultCollation: Collation
 }
@@ -47,12 +46,12 @@ export const qualified = (namespace: string, table: string): string => `${quoteI
 
 export async function loadTable(db: pg.ClientBase | pg.Pool, namespace: string, table: string): Promise<TableInfo> {
   const { rows } = await db.query<{
-    oid: number; relreplident: string; attname: string; attnotnull: boolean; atttypid: number
+    oid: number; attname: string; attnotnull: boolean; atttypid: number
     atttypmod: number; typname: string; typtype: string; elemname: string | null; elemtype: string | null
     pk_index: number | null; enum_labels: string[] | null; attgenerated: string
     collation: string | null; database_collation: string
   }>(
-    `SELECT c.oid::int AS oid, c.relreplident::text AS relreplident, a.attname, a.attnotnull,
+    `SELECT c.oid::int AS oid, a.attname, a.attnotnull,
             a.atttypid::int AS atttypid, a.atttypmod, a.attgenerated::text AS attgenerated, t.typname, t.typtype::text AS typtype,
             et.typname AS elemname, et.typtype::text AS elemtype,
             (SELECT array_position(i.indkey::int2[], a.attnum) FROM pg_index i -- int2vector subscripts start at 0
@@ -104,7 +103,6 @@ export async function loadTable(db: pg.ClientBase | pg.Pool, namespace: string, 
     columns,
     byName: new Map(columns.map((c) => [c.name, c])),
     primaryKey: keyed.length > 0 ? keyed.map((c) => c.name) : columns.map((c) => c.name).sort(),
-    replicaIdentityFull: rows[0]!.relreplident === 'f',
     defaultCollation,
   }
 }
@@ -132,24 +130,4 @@ export function electricSchema(table: TableInfo, columns: string[]): Record<stri
     schema[name] = entry
   }
   return schema
-}
-
-/** Adds the table to the publication and, unless opted out, sets REPLICA IDENTITY FULL. */
-export async function publishTable(
-  db: pg.Pool, publication: string, table: TableInfo, replicaIdentityFull: boolean,
-): Promise<void> {
-  const { rowCount } = await db.query(
-    `SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2 AND tablename = $3`,
-    [publication, table.namespace, table.table],
-  )
-  if (replicaIdentityFull && !table.replicaIdentityFull) {
-    await db.query(`ALTER TABLE ${qualified(table.namespace, table.table)} REPLICA IDENTITY FULL`)
-    table.replicaIdentityFull = true
-  }
-  if (!rowCount) {
-    await db.query(`ALTER PUBLICATION ${quoteIdent(publication)} ADD TABLE ${qualified(table.namespace, table.table)}`)
-      .catch((error: { code?: string }) => {
-        if (error.code !== '42710') throw error // already member: another shape added it concurrently
-      })
-  }
 }

@@ -6,8 +6,7 @@ import type { ShapeLog } from './shape-log.js'
 import type { TextRow } from './transaction.js'
 
 export interface ShapeChange {
-  /** Row before the change (updates and deletes); absent for an update of a table whose replica
-   * identity is not FULL, which is then sent as a full-row update (or a delete if it left the shape). */
+  /** The whole row before the change (updates and deletes: the engine keeps replica identity FULL). */
   old?: TextRow
   /** Row after the change (inserts and updates). */
   record?: TextRow
@@ -26,11 +25,9 @@ export function shapeMessages(
     return [{ op, message: { key: log.keyOf(record), value: log.project(record), headers: headers('insert', op) } }]
   }
   if (inOld && !inNew) {
-    const gone = old ?? record!
-    return [{ op, message: { key: log.keyOf(gone), value: deletedValue(log, gone, full), headers: headers('delete', op) } }]
+    return [{ op, message: { key: log.keyOf(old!), value: deletedValue(log, old!, full), headers: headers('delete', op) } }]
   }
-  if (!record || !inOld || !inNew) return []
-  if (!old) return [{ op, message: { key: log.keyOf(record), value: log.project(record), headers: headers('update', op) } }]
+  if (!record || !old || !inOld || !inNew) return []
   const oldKey = log.keyOf(old)
   const newKey = log.keyOf(record)
   if (oldKey !== newKey) {

@@ -6,7 +6,7 @@ import type { ShapeDefinition } from '../shape/definition.js'
 import type { FetchRequest, FetchResult, ShapeSource, SubsetRequest, SubsetResult } from '../source/source.js'
 import { upToDate, type Message } from '../source/messages.js'
 import { compileWhere, FilterIndex, type CompiledWhere } from '../where/index.js'
-import { publishTable, quoteIdent, type TableInfo } from './catalog.js'
+import { qualified, quoteIdent, type TableInfo } from './catalog.js'
 import { shapeMessages, type ShapeChange } from './changes.js'
 import { EngineError } from './errors.js'
 import { formatOffset, parseOffset, type LogOffset } from './offset.js'
@@ -19,6 +19,7 @@ import {
   CatalogWatch, FreshTables, isTableChange, publishGeneratedColumns, refuseUnsentColumns, relationMatches, sameTable,
   TableChangedError, unknownLabelCheck, VanishedTables,
 } from './relations.js'
+import { Publisher } from './publication.js'
 import { querySubset } from './subset.js'
 import type { RelationInfo, TextRow, Transaction } from './transaction.js'
 
@@ -30,8 +31,6 @@ export interface EngineOptions {
   publicationName?: string
   /** Drop the slot on close (for tests and short-lived processes). Default false. */
   temporarySlot?: boolean
-  /** Set REPLICA IDENTITY FULL on synced tables (default true), or decide per `schema.table`. */
-  replicaIdentityFull?: boolean | ((table: string) => boolean)
   /**
    * Chunk size in bytes, Electric's `chunk_bytes_threshold` (default 10 MiB): a response (a snapshot chunk,
    * or a read of the log) ends with the entry whose JSON brings it to this many bytes or past it.
@@ -54,6 +53,13 @@ export interface EngineOptions {
   lockTimeoutMs?: number
   /** How often the catalog of synced tables is re-read (tables dropped, recreated or altered without writes). Default 10 s. */
   catalogCheckMs?: number
+  /**
+   * lock_timeout of the engine's ALTER TABLE / ALTER PUBLICATION on a synced table, and the bound of each
+   * wait for transactions open when the table was published. Default 3 s.
+   */
+  tableLockTimeoutMs?: number
+  /** Tries of each of those before the shape fails naming the table (503, retry later). Default 3. */
+  tableLockAttempts?: number
   log?: (message: string) => void
 }
 
@@ -71,6 +77,7 @@ export class EmbeddedEngine implements ShapeSource {
   private readonly routes = new Map<string, TableRoute>()
   private readonly wheres = new WeakMap<ShapeLog, CompiledWhere | undefined>()
   private replication!: ReplicationStream
+  private publisher!: Publisher
   private lockClient!: pg.Client
   private sweeper: NodeJS.Timeout | undefined
   private catalogWatch: CatalogWatch | undefined
@@ -80,6 +87,7 @@ export class EmbeddedEngine implements ShapeSource {
   private readonly retired = new Set<number>()
   /** What the walsender sends of generated columns, and the server's major version. */
   private generated = { publishesStored: false, pgMajor: 0 }
+  private partitionWatch: NodeJS.Timeout | undefined
   private closed = false
   private handleCounter = 0
   private appliedWaiters: (() => void)[] = []
@@ -90,7 +98,6 @@ export class EmbeddedEngine implements ShapeSource {
       slotName: `trpc_sync_${database.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63),
       publicationName: 'trpc_sync_publication',
       temporarySlot: false,
-      replicaIdentityFull: true,
       chunkBytes: 10 * 1024 * 1024,
       maxLogEntries: 100_000,
       idleTimeoutMs: 5 * 60_000,
@@ -98,6 +105,8 @@ export class EmbeddedEngine implements ShapeSource {
       liveTimeoutMs: 20_000,
       poolSize: 4,
       lockTimeoutMs: 15_000,
+      tableLockTimeoutMs: 3000,
+      tableLockAttempts: 3,
       catalogCheckMs: 10_000,
       log: () => {},
       ...options,
@@ -121,8 +130,12 @@ export class EmbeddedEngine implements ShapeSource {
 
   private async startReplication(): Promise<void> {
     const { slotName, publicationName, databaseUrl } = this.opts
-    this.holdLock(await preflight(this.pool, databaseUrl, slotName, publicationName, this.opts.lockTimeoutMs))
+    const { lock, published } = await preflight(this.pool, databaseUrl, slotName, publicationName, this.opts.lockTimeoutMs)
+    this.holdLock(lock)
     this.generated = await publishGeneratedColumns(this.pool, publicationName, this.opts.log)
+    this.publisher = new Publisher(this.pool, {
+      publication: publicationName, lockTimeoutMs: this.opts.tableLockTimeoutMs, lockAttempts: this.opts.tableLockAttempts,
+    }, published, (namespace, table) => this.partitionsChanged(namespace, table))
     this.replication = new ReplicationStream({
       connectionString: databaseUrl,
       sessionOptions: Object.entries(displaySettings).map(([k, v]) => `-c ${k}=${v.replaceAll(' ', '')}`).join(' '),
@@ -144,6 +157,7 @@ export class EmbeddedEngine implements ShapeSource {
       this.tableChanged(known, current ?? null)
     })
     this.catalogWatch.start(this.opts.catalogCheckMs)
+    this.partitionWatch = setInterval(() => void this.publisher.checkPartitionSets().catch(() => {}), partitionCheckMs).unref()
   }
 
   /** Keeps the slot's advisory lock: a dropped lock connection (a restart) reconnects and locks again. */
@@ -315,6 +329,7 @@ export class EmbeddedEngine implements ShapeSource {
     this.closed = true
     clearInterval(this.sweeper)
     this.catalogWatch?.stop()
+    clearInterval(this.partitionWatch)
     for (const wake of this.appliedWaiters.splice(0)) wake()
     for (const route of this.routes.values()) for (const log of [...route.logs]) this.drop(log, 'closed')
     await this.replication?.stop()
@@ -333,10 +348,7 @@ export class EmbeddedEngine implements ShapeSource {
     const where = definition.where ? compileWhereFor(table, definition.where, definition.params ?? []) : undefined
     refuseUnsentColumns(table, { selected: [...columns, ...table.primaryKey], where: where?.referencedColumns ?? [] },
       this.generated.publishesStored, this.generated.pgMajor)
-    const fullIdentity = typeof this.opts.replicaIdentityFull === 'function'
-      ? this.opts.replicaIdentityFull(`${table.namespace}.${table.table}`)
-      : this.opts.replicaIdentityFull
-    await publishTable(this.pool, this.opts.publicationName, table, fullIdentity).catch((error: unknown) => {
+    await this.publisher.ensure(table).catch((error: unknown) => {
       throw isTableChange(error) ? new TableChangedError(table) : error
     })
     const log = new ShapeLog(this.newHandle(definition), definition, table, columns, {
@@ -409,24 +421,28 @@ export class EmbeddedEngine implements ShapeSource {
       }
       const route = this.routes.get(`${change.relation.namespace}.${change.relation.table}`)
       if (!route) continue
-      const old = change.kind === 'insert' ? undefined : change.old ?? undefined
-      const record = change.kind === 'delete' ? undefined : change.record
-      if (!old && !record) continue // a delete that carries no row cannot be keyed
       if (change.relation.oid !== route.table.oid) {
         if (!this.retired.has(change.relation.oid)) this.tableChanged(route.table) // another table under the name
         continue
       }
+      if (change.kind !== 'insert' && change.old === null) {
+        // Replica identity is not FULL any more (ALTER TABLE, a partition attached later): without the old
+        // row no shape can tell whether it held the row. The shape that replaces them sets FULL again.
+        this.opts.log(`rotating the shapes of ${qualified(route.table.namespace, route.table.table)}: ` +
+          `an update or delete arrived without the old row (replica identity is not FULL)`)
+        this.rotate({ namespace: route.table.namespace, table: route.table.table }, 'replica-identity')
+        continue
+      }
+      const old = change.kind === 'insert' ? undefined : change.old ?? undefined
+      const record = change.kind === 'delete' ? undefined : change.record
       if (route.unknownLabel && (route.unknownLabel(record) || route.unknownLabel(old))) {
         this.tableChanged(route.table) // an enum label added since the catalog read
         continue
       }
       const inOld = old ? route.index.match(old) : undefined
       const inNew = record ? route.index.match(record) : undefined
-      // An update without its old row (replica identity not FULL): every shape may have held the row.
-      const oldUnknown = change.kind === 'update' && !old
-      const candidates = oldUnknown ? route.logs : union(inOld, inNew)
-      for (const log of candidates) {
-        const shapeChange: ShapeChange = { old, record, inOld: oldUnknown || (inOld?.has(log) ?? false), inNew: inNew?.has(log) ?? false }
+      for (const log of union(inOld, inNew)) {
+        const shapeChange: ShapeChange = { old, record, inOld: inOld?.has(log) ?? false, inNew: inNew?.has(log) ?? false }
         const messages = shapeMessages(log, shapeChange, i * 2, txids, lsn)
         if (messages.length === 0) continue
         if (log.txMessages.length === 0) touched.push(log)
@@ -450,6 +466,12 @@ export class EmbeddedEngine implements ShapeSource {
     if (route && !relationMatches(route.table, relation, this.generated.publishesStored)) this.tableChanged(route.table)
   }
 
+  /** Partition DDL and single-partition TRUNCATE are not replicated: rotate the shapes of a table they changed. */
+  private partitionsChanged(namespace: string, table: string): void {
+    if (this.closed || this.rotate({ namespace, table }, 'schema-change') === 0) return
+    this.opts.log(`rotated the shapes of ${qualified(namespace, table)}: its partitions changed (ATTACH, DETACH, DROP or TRUNCATE of a partition)`)
+  }
+
   private sweepIdle(): void {
     const cutoff = Date.now() - this.opts.idleTimeoutMs
     for (const route of this.routes.values()) {
@@ -464,6 +486,9 @@ export class EmbeddedEngine implements ShapeSource {
     return `${hash}-${Date.now() * 1000 + (this.handleCounter++ % 1000)}`
   }
 }
+
+/** How often partitioned tables are checked for partition changes Postgres does not replicate. */
+const partitionCheckMs = 1000
 
 function union<T>(a: Set<T> | undefined, b: Set<T> | undefined): Iterable<T> {
   if (!a || a.size === 0) return b ?? []

@@ -2,12 +2,15 @@
 // wal_level, the REPLICATION attribute, one engine per slot (advisory lock), publication and slot.
 import pg from 'pg'
 import { EngineError } from './errors.js'
-import { quoteIdent } from './catalog.js'
+import { preparePublication } from './publication.js'
 
-/** Returns the connection that holds the slot's advisory lock for the engine's lifetime. */
+/**
+ * Returns the connection that holds the slot's advisory lock for the engine's lifetime, and the tables
+ * the publication had before the slot was created.
+ */
 export async function preflight(
   pool: pg.Pool, databaseUrl: string, slot: string, publication: string, lockWaitMs: number,
-): Promise<pg.Client> {
+): Promise<{ lock: pg.Client; published: Set<number> }> {
   let settings
   try {
     settings = (await pool.query<{ wal_level: string; can_replicate: boolean }>(
@@ -43,10 +46,9 @@ export async function preflight(
     await new Promise((r) => setTimeout(r, 250))
   }
 
+  let published: Set<number>
   try {
-    await pool.query(`CREATE PUBLICATION ${quoteIdent(publication)}`).catch((error: { code?: string }) => {
-      if (error.code !== '42710') throw error // exists already
-    })
+    published = await preparePublication(pool, publication)
     // Shape logs live in memory, so a slot left by an earlier run holds nothing we can resume:
     // start from now. Readers of the earlier run get must-refetch (their handles are unknown).
     const existing = await pool.query<{ active_pid: number | null }>(
@@ -63,7 +65,7 @@ export async function preflight(
     if (error instanceof EngineError) throw error
     throw new EngineError('database', `cannot set up replication (publication "${publication}", slot "${slot}"): ${(error as Error).message}`)
   }
-  return lock
+  return { lock, published }
 }
 
 async function dropSlot(pool: pg.Pool, slot: string): Promise<void> {

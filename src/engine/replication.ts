@@ -148,7 +148,7 @@ export class ReplicationStream {
         this.current?.changes.push({
           kind: 'delete',
           relation: this.relationOf(message.relation),
-          old: (message.old ?? message.key) as TextRow,
+          old: (message.old as TextRow | null) ?? null, // `key` alone (identity not FULL) is not enough to route
         })
         return
       case 'truncate':

@@ -21,7 +21,7 @@ export class LogEntry {
 }
 
 /** Why a log stopped accepting readers: its readers must refetch from a new handle. */
-export type RotationReason = 'truncate' | 'schema-change' | 'retention' | 'deleted' | 'closed' | 'error'
+export type RotationReason = 'truncate' | 'schema-change' | 'replica-identity' | 'retention' | 'deleted' | 'closed' | 'error'
 
 export interface ReadResult {
   entries: LogEntry[]

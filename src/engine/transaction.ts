@@ -13,8 +13,9 @@ export interface RelationInfo {
 
 export type Change =
   | { kind: 'insert'; relation: RelationInfo; record: TextRow }
+  // `old` is the whole old row, or null when the table's replica identity is not FULL (no old row, or the key only).
   | { kind: 'update'; relation: RelationInfo; old: TextRow | null; record: TextRow }
-  | { kind: 'delete'; relation: RelationInfo; old: TextRow }
+  | { kind: 'delete'; relation: RelationInfo; old: TextRow | null }
   | { kind: 'truncate'; relations: RelationInfo[] }
 
 export interface Transaction {

@@ -112,10 +112,12 @@ export function errorResponse(error: unknown): { result: HttpResult; serverError
   }
   if (isClientError(error) && !isUnavailable(error)) return { result: invalidRequest(nest(error.field, error.message)), serverError: false }
   if (isUnavailable(error)) {
-    return {
-      result: errorBody(503, { code: 'database_unreachable', error: 'Database is unreachable' }, { 'retry-after': '10' }),
-      serverError: true,
-    }
+    // A transient error with a `clientCode` (a table locked by a long transaction) has a message written for clients.
+    const clientCode = (error as { clientCode?: unknown }).clientCode
+    const body = typeof clientCode === 'string' && error instanceof Error
+      ? { code: clientCode, error: error.message }
+      : { code: 'database_unreachable', error: 'Database is unreachable' }
+    return { result: errorBody(503, body, { 'retry-after': '10' }), serverError: true }
   }
   return { result: errorBody(500, { error: 'Internal server error' }), serverError: true }
 }
