@@ -15,6 +15,8 @@ import { ReplicationStream } from './replication.js'
 import { ShapeLog, type LogEntry, type RotationReason } from './shape-log.js'
 import { displaySettings, takeSnapshot } from './snapshot.js'
 import { preflight } from './preflight.js'
+import { SlotGuard } from './slot.js'
+import { applyGuarded } from './apply-errors.js'
 import { querySubset } from './subset.js'
 import type { RelationInfo, TextRow, Transaction } from './transaction.js'
 
@@ -57,6 +59,7 @@ export class EmbeddedEngine implements ShapeSource {
   private readonly routes = new Map<string, TableRoute>()
   private readonly wheres = new WeakMap<ShapeLog, CompiledWhere | undefined>()
   private replication!: ReplicationStream
+  private slot!: SlotGuard
   private lockClient!: pg.Client
   private sweeper: NodeJS.Timeout | undefined
   private closed = false
@@ -99,22 +102,33 @@ export class EmbeddedEngine implements ShapeSource {
   private async startReplication(): Promise<void> {
     const { slotName, publicationName, databaseUrl } = this.opts
     this.holdLock(await preflight(this.pool, databaseUrl, slotName, publicationName, this.opts.lockTimeoutMs))
+    this.slot = new SlotGuard(this.pool, slotName, () => this.rotate({}, 'error'), this.opts.log)
     this.replication = new ReplicationStream({
       connectionString: databaseUrl,
       sessionOptions: Object.entries(displaySettings).map(([k, v]) => `-c ${k}=${v.replaceAll(' ', '')}`).join(' '),
       slotName,
       publicationName,
       onTransaction: (tx) => {
-        this.apply(tx)
-        // Runs before the stream records tx as applied: let waiters re-check on the next tick.
-        const waiters = this.appliedWaiters.splice(0)
-        if (waiters.length) setImmediate(() => { for (const w of waiters) w() })
+        applyGuarded(tx, (t) => this.apply(t), (table) => this.rotate(table, 'error'), this.opts.log)
+        this.wakeAppliedWaiters()
       },
       onRelation: (relation) => this.relationChanged(relation),
+      wantsRelation: (relation) => this.routes.has(`${relation.namespace}.${relation.table}`),
+      onFailure: async (error) => {
+        const restartAt = await this.slot.check(error)
+        if (restartAt !== undefined) this.wakeAppliedWaiters()
+        return restartAt
+      },
       onStatus: ({ connected, error }) => this.opts.log(connected ? 'replication connected' : `replication lost: ${error?.message}`),
     })
     await this.replication.start()
     this.sweeper = setInterval(() => this.sweepIdle(), Math.min(30_000, this.opts.idleTimeoutMs)).unref()
+  }
+
+  /** Runs before the stream records the new position: let flush() waiters re-check on the next tick. */
+  private wakeAppliedWaiters(): void {
+    const waiters = this.appliedWaiters.splice(0)
+    if (waiters.length) setImmediate(() => { for (const w of waiters) w() })
   }
 
   /** Keeps the slot's advisory lock: a dropped lock connection (a restart) reconnects and locks again. */
@@ -237,14 +251,15 @@ export class EmbeddedEngine implements ShapeSource {
     return this.replication.lastAppliedLsn
   }
 
-  stats(): { shapes: number; entries: number } {
+  /** Live shape logs, their retained entries, and the definitions known (live or being created). */
+  stats(): { shapes: number; entries: number; definitions: number } {
     let shapes = 0
     let entries = 0
     for (const route of this.routes.values()) {
       shapes += route.logs.size
       for (const log of route.logs) entries += log.entryCount
     }
-    return { shapes, entries }
+    return { shapes, entries, definitions: this.shapes.size }
   }
 
   async close(): Promise<void> {
@@ -263,6 +278,7 @@ export class EmbeddedEngine implements ShapeSource {
   }
 
   private async createLog(definition: ShapeDefinition & { changesOnly?: boolean }): Promise<ShapeLog> {
+    await this.slot.ready() // a snapshot taken before the slot exists again could miss changes
     const table = await this.tableInfo(definition.namespace, definition.table)
     const columns = selectColumns(table, definition.columns)
     const where = definition.where ? compileWhereFor(table, definition.where, definition.params ?? []) : undefined
@@ -289,6 +305,7 @@ export class EmbeddedEngine implements ShapeSource {
       throw translateSnapshotError(error)
     }
     log.finishSnapshot()
+    log.lastUsed = Date.now() // idle time counts from when the shape could first be read
     return log
   }
 
@@ -309,6 +326,7 @@ export class EmbeddedEngine implements ShapeSource {
 
   private drop(log: ShapeLog, reason: RotationReason): void {
     log.rotate(reason)
+    this.forget(log)
     const name = `${log.table.namespace}.${log.table.table}`
     const route = this.routes.get(name)
     if (!route) return
@@ -317,9 +335,19 @@ export class EmbeddedEngine implements ShapeSource {
     if (route.logs.size === 0) this.routes.delete(name)
   }
 
+  /** Removes a rotated log's definition from `shapes` (once its creation settled), so dead ones do not pile up. */
+  private forget(log: ShapeLog): void {
+    const key = canonicalKey(log.definition)
+    const pending = this.shapes.get(key)
+    pending?.then((current) => { if (current === log && this.shapes.get(key) === pending) this.shapes.delete(key) }, () => {})
+  }
+
   /** Routes one committed transaction into the logs of the shapes it touches. */
   private apply(tx: Transaction): void {
     const touched: ShapeLog[] = []
+    // Shapes whose where clause raised for a row: Postgres's query fails while it exists, so they rotate.
+    const raised = new Map<ShapeLog, Error>()
+    const onError = (log: ShapeLog, error: Error) => { if (!raised.has(log)) raised.set(log, error) }
     const lsn = tx.lsn.toString()
     const txids = [tx.xid]
     const changes = tx.changes
@@ -334,8 +362,8 @@ export class EmbeddedEngine implements ShapeSource {
       const old = change.kind === 'insert' ? undefined : change.old ?? undefined
       const record = change.kind === 'delete' ? undefined : change.record
       if (!old && !record) continue // a delete that carries no row cannot be keyed
-      const inOld = old ? route.index.match(old) : undefined
-      const inNew = record ? route.index.match(record) : undefined
+      const inOld = old ? route.index.match(old, onError) : undefined
+      const inNew = record ? route.index.match(record, onError) : undefined
       // An update without its old row (replica identity not FULL): every shape may have held the row.
       const oldUnknown = change.kind === 'update' && !old
       const candidates = oldUnknown ? route.logs : union(inOld, inNew)
@@ -346,6 +374,10 @@ export class EmbeddedEngine implements ShapeSource {
         if (log.txMessages.length === 0) touched.push(log)
         log.txMessages.push(...messages)
       }
+    }
+    for (const [log, error] of raised) {
+      this.opts.log(`shape ${log.handle}: its where clause raised "${error.message}" for a row of transaction ${tx.xid}; rotating it (readers refetch)`)
+      this.drop(log, 'error')
     }
     for (const log of touched) {
       const messages = log.txMessages
@@ -371,7 +403,8 @@ export class EmbeddedEngine implements ShapeSource {
     const cutoff = Date.now() - this.opts.idleTimeoutMs
     for (const route of this.routes.values()) {
       for (const log of [...route.logs]) {
-        if (log.activeReaders === 0 && log.lastUsed < cutoff) this.drop(log, 'closed')
+        // A log whose snapshot still runs has no reader yet: sweeping it would restart the snapshot.
+        if (log.ready && log.activeReaders === 0 && log.lastUsed < cutoff) this.drop(log, 'closed')
       }
     }
   }
