@@ -1,0 +1,81 @@
+// The replication slot lost under a running engine (an operator drops it; max_slot_wal_keep_size
+// invalidates it — the same recovery, recognized from pg_replication_slots): the engine recreates the
+// slot and rotates every shape, readers refetch and equal the query, and flush() resolves.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { randomBytes } from 'node:crypto'
+import { createTestDatabase, type TestDatabase } from '../support/db.js'
+import { LiveReader, shapeOf, startEngine } from '../support/engine.js'
+import type { EmbeddedEngine } from '../../src/engine/index.js'
+import type { ShapeDefinition } from '../../src/shape/definition.js'
+
+let db: TestDatabase
+let engine: EmbeddedEngine
+const slotName = `test_${randomBytes(5).toString('hex')}`
+const logs: string[] = []
+beforeAll(async () => {
+  db = await createTestDatabase()
+  await db.sql(`CREATE TABLE items (id int PRIMARY KEY, grp int NOT NULL, n int NOT NULL DEFAULT 0)`)
+  engine = await startEngine(db.url, { slotName, liveTimeoutMs: 100, log: (m) => logs.push(m) })
+})
+afterAll(async () => {
+  await engine?.close()
+  await db?.drop()
+})
+
+async function workload(from: number, to: number): Promise<void> {
+  for (let i = from; i < to; i++) {
+    await db.sql(`INSERT INTO items VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET n = items.n + 1, grp = EXCLUDED.grp`, [i % 30, i % 3])
+    if (i % 7 === 0) await db.sql(`DELETE FROM items WHERE id = $1`, [(i * 3) % 30])
+  }
+}
+
+/** Terminates the walsender and drops the slot; the engine may take the slot back in between: retry. */
+async function dropSlot(): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await db.sql(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, [slotName])
+      await db.sql(`SELECT pg_drop_replication_slot($1)`, [slotName])
+      return
+    } catch (error) {
+      if (attempt > 200 || (error as { code?: string }).code !== '55006') throw error
+      await new Promise((r) => setTimeout(r, 10))
+    }
+  }
+}
+
+async function expectEqualsQuery(reader: LiveReader, def: ShapeDefinition, lsn: bigint): Promise<void> {
+  await reader.reached(lsn)
+  const { rows } = await db.pool.query(
+    `SELECT id::text, grp::text, n::text FROM items ${def.where ? `WHERE ${def.where}` : ''} ORDER BY items.id`, def.params,
+  )
+  expect([...reader.state.rows.values()].sort((a, b) => Number(a.id) - Number(b.id))).toEqual(rows)
+}
+
+describe('replication slot lost', () => {
+  it('recreates the slot and rotates every shape: readers refetch and equal the query, flush() resolves', { timeout: 30_000 }, async () => {
+    const defs = [shapeOf('items'), shapeOf('items', { where: '"grp" = $1', params: ['1'], replica: 'full' })]
+    const readers = defs.map((def) => ({ def, reader: new LiveReader(engine, def) }))
+    await workload(0, 60)
+    let lsn = await engine.flush()
+    for (const { reader, def } of readers) await expectEqualsQuery(reader, def, lsn)
+
+    // A writer keeps committing while the slot is dropped: what it commits meanwhile is never decoded.
+    const writing = workload(60, 200)
+    await dropSlot()
+    await workload(200, 230)
+    await writing
+    lsn = await engine.flush()
+    for (const { reader, def } of readers) {
+      await expectEqualsQuery(reader, def, lsn)
+      expect(reader.items.some((i) => (i.message.headers as { control?: string }).control === 'must-refetch')).toBe(true)
+    }
+    expect(logs.some((m) => m.includes(`replication slot "${slotName}" was dropped`))).toBe(true)
+    expect(await db.sql(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1`, [slotName])).toHaveLength(1)
+
+    // The stream goes on from the new slot.
+    await workload(230, 260)
+    lsn = await engine.flush()
+    for (const { reader, def } of readers) await expectEqualsQuery(reader, def, lsn)
+    await Promise.all(readers.map(({ reader }) => reader.stop()))
+  })
+})
