@@ -7,6 +7,8 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js'
 import { LiveReader, shapeOf, startEngine } from '../support/engine.js'
 import type { EmbeddedEngine } from '../../src/engine/index.js'
 import type { ShapeDefinition } from '../../src/shape/definition.js'
+import { startPostgres } from '../../src/testing/postgres.js'
+import { waitFor } from '../support/until.js'
 
 let db: TestDatabase
 let engine: EmbeddedEngine
@@ -77,5 +79,46 @@ describe('replication slot lost', () => {
     lsn = await engine.flush()
     for (const { reader, def } of readers) await expectEqualsQuery(reader, def, lsn)
     await Promise.all(readers.map(({ reader }) => reader.stop()))
+  })
+})
+
+// Invalidation needs a server setting (max_slot_wal_keep_size), so it runs on an embedded Postgres of its own.
+describe('replication slot invalidated by max_slot_wal_keep_size', () => {
+  it('recognizes the invalidated slot, recreates it and rotates every shape', { timeout: 120_000 }, async () => {
+    const server = await startPostgres({ databaseUrl: '', settings: { max_slot_wal_keep_size: '1MB', min_wal_size: '32MB', max_wal_size: '64MB' } })
+    const pool = new (await import('pg')).default.Pool({ connectionString: server.url, max: 3 })
+    pool.on('error', () => {})
+    const slot = `test_${randomBytes(5).toString('hex')}`
+    const messages: string[] = []
+    let own: EmbeddedEngine | undefined
+    try {
+      await pool.query(`CREATE TABLE items (id int PRIMARY KEY, grp int NOT NULL, n int NOT NULL DEFAULT 0)`)
+      await pool.query(`CREATE TABLE filler (x text)`)
+      own = await startEngine(server.url, { slotName: slot, liveTimeoutMs: 100, log: (m) => messages.push(m) })
+      const reader = new LiveReader(own, shapeOf('items'))
+      await pool.query(`INSERT INTO items SELECT g, g % 3 FROM generate_series(1, 10) g`)
+      await reader.reached(await own.flush())
+      // An open transaction that wrote holds the slot's restart_lsn back while WAL piles up past the limit.
+      const holder = await pool.connect()
+      await holder.query(`BEGIN`)
+      await holder.query(`INSERT INTO items VALUES (100, 1)`)
+      await waitFor(async () => {
+        await pool.query(`INSERT INTO filler SELECT repeat('z', 1000) FROM generate_series(1, 20000)`)
+        await pool.query(`CHECKPOINT`)
+        return messages.some((m) => m.includes(`replication slot "${slot}" was invalidated`))
+      }, 'the slot invalidated', 100_000, 0)
+      await holder.query(`COMMIT`)
+      holder.release()
+      await pool.query(`UPDATE items SET n = n + 1 WHERE id < 5`)
+      await reader.reached(await own.flush())
+      const { rows } = await pool.query(`SELECT id::text, grp::text, n::text FROM items ORDER BY items.id`)
+      expect([...reader.state.rows.values()].sort((a, b) => Number(a.id) - Number(b.id))).toEqual(rows)
+      expect(reader.items.some((i) => (i.message.headers as { control?: string }).control === 'must-refetch')).toBe(true)
+      await reader.stop()
+    } finally {
+      await own?.close()
+      await pool.end()
+      await server.stop()
+    }
   })
 })
