@@ -177,7 +177,11 @@ export class ReplicationStream {
           columns: message.columns.map((c) => ({ name: c.name, typeOid: c.typeOid, typeMod: c.typeMod })),
         }
         this.relations.set(relation.oid, relation)
-        this.options.onRelation(relation)
+        try {
+          this.options.onRelation(relation)
+        } catch (error) {
+          this.failConnection?.(error as Error) // not handled, so nothing after it is acknowledged
+        }
         return
       }
       case 'insert': {
