@@ -102,7 +102,7 @@ export class EmbeddedEngine implements ShapeSource {
   private async startReplication(): Promise<void> {
     const { slotName, publicationName, databaseUrl } = this.opts
     this.holdLock(await preflight(this.pool, databaseUrl, slotName, publicationName, this.opts.lockTimeoutMs))
-    this.slot = new SlotGuard(this.pool, slotName, () => this.rotate({}, 'error'), this.opts.log)
+    this.slot = new SlotGuard(this.pool, slotName, () => this.rotate({}, 'error'), this.opts.log, () => this.wakeAppliedWaiters())
     this.replication = new ReplicationStream({
       connectionString: databaseUrl,
       sessionOptions: Object.entries(displaySettings).map(([k, v]) => `-c ${k}=${v.replaceAll(' ', '')}`).join(' '),
@@ -114,11 +114,7 @@ export class EmbeddedEngine implements ShapeSource {
       },
       onRelation: (relation) => this.relationChanged(relation),
       wantsRelation: (relation) => this.routes.has(`${relation.namespace}.${relation.table}`),
-      onFailure: async (error) => {
-        const restartAt = await this.slot.check(error)
-        if (restartAt !== undefined) this.wakeAppliedWaiters()
-        return restartAt
-      },
+      onFailure: (error) => this.slot.check(error),
       onStatus: ({ connected, error }) => this.opts.log(connected ? 'replication connected' : `replication lost: ${error?.message}`),
     })
     await this.replication.start()
@@ -239,13 +235,17 @@ export class EmbeddedEngine implements ShapeSource {
 
   /**
    * Resolves once every transaction committed before the call is in the shape logs: writes a logical
-   * message into the WAL and waits for the replication stream to pass it.
+   * message into the WAL and waits for the replication stream to pass it. Rejects when the replication
+   * slot was lost and cannot be created again (it resolves once it is, as the shapes were rotated).
    */
   async flush(): Promise<bigint> {
     const { rows } = await this.pool.query<{ lsn: string }>(`SELECT pg_logical_emit_message(true, 'trpc_sync', 'flush')::text AS lsn`)
     const target = lsnToBigInt(rows[0]!.lsn)
     while (this.replication.lastAppliedLsn < target) {
       if (this.closed) throw new EngineError('database', 'the sync engine is closed')
+      if (this.slot.failure) {
+        throw new EngineError('database', `the replication slot "${this.opts.slotName}" was lost and cannot be created again: ${this.slot.failure.message}`)
+      }
       await new Promise<void>((resolve) => this.appliedWaiters.push(resolve))
     }
     return this.replication.lastAppliedLsn

@@ -57,12 +57,16 @@ export async function dropSlot(pool: pg.Pool, slot: string): Promise<void> {
  */
 export class SlotGuard {
   private recovery: { done: Promise<void>; resolve(): void } | undefined
+  /** Why the lost slot could not be created again (yet); cleared once it is. */
+  failure: Error | undefined
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly slot: string,
     private readonly rotateAll: () => void,
     private readonly log: (message: string) => void,
+    /** Told when the slot's state changes (lost and not recreated, or recreated). */
+    private readonly changed: () => void,
   ) {}
 
   /** Resolves once the slot is usable (at once, unless it is being recreated). */
@@ -89,13 +93,26 @@ export class SlotGuard {
       this.recovery = { done: new Promise((r) => (resolve = r)), resolve }
     }
     this.rotateAll()
-    if (loss === 'invalidated') await dropSlot(this.pool, this.slot)
-    // Throws while the database is unreachable: the stream asks again on its next failure.
-    const lsn = await createSlot(this.pool, this.slot)
+    let lsn: string
+    try {
+      if (loss === 'invalidated') await dropSlot(this.pool, this.slot)
+      lsn = await createSlot(this.pool, this.slot)
+    } catch (failure) {
+      // The stream asks again on its next failure. One that no retry cures soon (max_replication_slots
+      // reached, a missing privilege) is reported to flush(); a connection lost meanwhile is not.
+      const code = (failure as { code?: unknown }).code
+      if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57|55006|53300)/.test(code)) {
+        this.failure = failure as Error
+        this.changed()
+      }
+      throw failure
+    }
     this.rotateAll()
     this.log(`replication slot "${this.slot}" recreated at ${lsn}`)
+    this.failure = undefined
     this.recovery.resolve()
     this.recovery = undefined
+    this.changed()
     return lsn
   }
 }

@@ -122,3 +122,53 @@ describe('replication slot invalidated by max_slot_wal_keep_size', () => {
     }
   })
 })
+
+// A slot that cannot be created again (max_replication_slots reached) also needs a server of its own.
+describe('replication slot lost and not recreatable', () => {
+  it('fails flush() clearly and tells no reader up-to-date until the slot exists again', { timeout: 120_000 }, async () => {
+    const server = await startPostgres({ databaseUrl: '', settings: { max_replication_slots: 2 } })
+    const pool = new (await import('pg')).default.Pool({ connectionString: server.url, max: 3 })
+    pool.on('error', () => {})
+    const slot = `test_${randomBytes(5).toString('hex')}`
+    let own: EmbeddedEngine | undefined
+    try {
+      await pool.query(`CREATE TABLE items (id int PRIMARY KEY, grp int NOT NULL, n int NOT NULL DEFAULT 0)`)
+      own = await startEngine(server.url, { slotName: slot, liveTimeoutMs: 100 })
+      const reader = new LiveReader(own, shapeOf('items'))
+      await pool.query(`INSERT INTO items SELECT g, g % 3 FROM generate_series(1, 10) g`)
+      await reader.reached(await own.flush())
+      await pool.query(`SELECT pg_create_physical_replication_slot('other_1')`)
+      // Drop the engine's slot and take its place at once: the engine cannot create it again.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await pool.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, [slot])
+          await pool.query(`SELECT pg_drop_replication_slot($1), pg_create_physical_replication_slot('other_2')`, [slot])
+          break
+        } catch (error) {
+          if (attempt > 200 || (error as { code?: string }).code !== '55006') throw error
+          await new Promise((r) => setTimeout(r, 10))
+        }
+      }
+      await pool.query(`UPDATE items SET n = n + 1 WHERE id < 5`)
+      await expect(own.flush()).rejects.toMatchObject({ message: expect.stringContaining('cannot be created again') })
+      // Every shape is rotated, and the reader's next answer waits for the slot: nothing, up-to-date least of all.
+      expect(own.stats().shapes).toBe(0)
+      const seen = reader.items.length
+      await new Promise((r) => setTimeout(r, 500))
+      expect(reader.items.length).toBe(seen)
+
+      // Once there is room, the engine's next retry creates the slot (flush fails until then).
+      await pool.query(`SELECT pg_drop_replication_slot('other_2')`)
+      let lsn = 0n
+      await waitFor(async () => own!.flush().then((at) => { lsn = at; return true }, () => false), 'the slot created again', 30_000, 100)
+      await reader.reached(lsn)
+      const { rows } = await pool.query(`SELECT id::text, grp::text, n::text FROM items ORDER BY items.id`)
+      expect([...reader.state.rows.values()].sort((a, b) => Number(a.id) - Number(b.id))).toEqual(rows)
+      await reader.stop()
+    } finally {
+      await own?.close()
+      await pool.end()
+      await server.stop()
+    }
+  })
+})
