@@ -42,6 +42,11 @@ export interface LiveShapeOptions<Row = unknown> {
    * there at once, `ready` is resolved, and the subscription resumes from its `lastEventId`.
    */
   initial?: ShapeSnapshot<Row>
+  /**
+   * Called when a listener throws. The other listeners are still called and the subscription goes on
+   * (one broken consumer must not stop the rest). Default: `console.error`.
+   */
+  onListenerError?: (error: unknown) => void
 }
 
 export class LiveShape<Row> {
@@ -54,6 +59,7 @@ export class LiveShape<Row> {
   private pendingBounds: SnapshotBounds | undefined
   /** What `rows` contain by txid: committed changes' txids and the last snapshot's bounds. */
   private readonly txids: TxidTracker
+  private readonly onListenerError: (error: unknown) => void
   private upToDate = false
   private failure: unknown
   private lastId: string | undefined
@@ -66,6 +72,7 @@ export class LiveShape<Row> {
 
   constructor(events: (signal: AbortSignal) => AsyncIterable<TrackedEvent<Row>>, options: LiveShapeOptions<Row> = {}) {
     const txids = (this.txids = new TxidTracker(options.txidMemory))
+    this.onListenerError = options.onListenerError ?? ((error) => console.error('liveShape: a listener threw', error))
     let resolveReady!: () => void
     let rejectReady!: (error: unknown) => void
     this.ready = new Promise((resolve, reject) => { resolveReady = resolve; rejectReady = reject })
@@ -199,7 +206,13 @@ export class LiveShape<Row> {
     }
     this.upToDate = true
     this.txids.record(changes.flatMap((change) => change.txids), bounds)
-    for (const listener of this.listeners) listener(this.state, changes)
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(this.state, changes)
+      } catch (error) {
+        this.onListenerError(error)
+      }
+    }
   }
 }
 

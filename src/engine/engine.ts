@@ -20,6 +20,8 @@ import {
   TableChangedError, unknownLabelCheck, VanishedTables,
 } from './relations.js'
 import { Publisher } from './publication.js'
+import { SlotGuard } from './slot.js'
+import { applyGuarded } from './apply-errors.js'
 import { querySubset } from './subset.js'
 import type { RelationInfo, TextRow, Transaction } from './transaction.js'
 
@@ -78,6 +80,7 @@ export class EmbeddedEngine implements ShapeSource {
   private readonly wheres = new WeakMap<ShapeLog, CompiledWhere | undefined>()
   private replication!: ReplicationStream
   private publisher!: Publisher
+  private slot!: SlotGuard
   private lockClient!: pg.Client
   private sweeper: NodeJS.Timeout | undefined
   private catalogWatch: CatalogWatch | undefined
@@ -132,6 +135,7 @@ export class EmbeddedEngine implements ShapeSource {
     const { slotName, publicationName, databaseUrl } = this.opts
     const { lock, published } = await preflight(this.pool, databaseUrl, slotName, publicationName, this.opts.lockTimeoutMs)
     this.holdLock(lock)
+    this.slot = new SlotGuard(this.pool, slotName, () => this.rotate({}, 'error'), this.opts.log, () => this.wakeAppliedWaiters())
     this.generated = await publishGeneratedColumns(this.pool, publicationName, this.opts.log)
     this.publisher = new Publisher(this.pool, {
       publication: publicationName, lockTimeoutMs: this.opts.tableLockTimeoutMs, lockAttempts: this.opts.tableLockAttempts,
@@ -142,12 +146,12 @@ export class EmbeddedEngine implements ShapeSource {
       slotName,
       publicationName,
       onTransaction: (tx) => {
-        this.apply(tx)
-        // Runs before the stream records tx as applied: let waiters re-check on the next tick.
-        const waiters = this.appliedWaiters.splice(0)
-        if (waiters.length) setImmediate(() => { for (const w of waiters) w() })
+        applyGuarded(tx, (t) => this.apply(t), (table) => this.rotate(table, 'error'), this.opts.log)
+        this.wakeAppliedWaiters()
       },
       onRelation: (relation) => this.relationChanged(relation),
+      wantsRelation: (relation) => this.routes.has(`${relation.namespace}.${relation.table}`),
+      onFailure: (error) => this.slot.check(error),
       onStatus: ({ connected, error }) => this.opts.log(connected ? 'replication connected' : `replication lost: ${error?.message}`),
     })
     await this.replication.start()
@@ -158,6 +162,12 @@ export class EmbeddedEngine implements ShapeSource {
     })
     this.catalogWatch.start(this.opts.catalogCheckMs)
     this.partitionWatch = setInterval(() => void this.publisher.checkPartitionSets().catch(() => {}), partitionCheckMs).unref()
+  }
+
+  /** Runs before the stream records the new position: let flush() waiters re-check on the next tick. */
+  private wakeAppliedWaiters(): void {
+    const waiters = this.appliedWaiters.splice(0)
+    if (waiters.length) setImmediate(() => { for (const w of waiters) w() })
   }
 
   /** Keeps the slot's advisory lock: a dropped lock connection (a restart) reconnects and locks again. */
@@ -302,26 +312,31 @@ export class EmbeddedEngine implements ShapeSource {
 
   /**
    * Resolves once every transaction committed before the call is in the shape logs: writes a logical
-   * message into the WAL and waits for the replication stream to pass it.
+   * message into the WAL and waits for the replication stream to pass it. Rejects when the replication
+   * slot was lost and cannot be created again (it resolves once it is, as the shapes were rotated).
    */
   async flush(): Promise<bigint> {
     const { rows } = await this.pool.query<{ lsn: string }>(`SELECT pg_logical_emit_message(true, 'trpc_sync', 'flush')::text AS lsn`)
     const target = lsnToBigInt(rows[0]!.lsn)
     while (this.replication.lastAppliedLsn < target) {
       if (this.closed) throw new EngineError('database', 'the sync engine is closed')
+      if (this.slot.failure) {
+        throw new EngineError('database', `the replication slot "${this.opts.slotName}" was lost and cannot be created again: ${this.slot.failure.message}`)
+      }
       await new Promise<void>((resolve) => this.appliedWaiters.push(resolve))
     }
     return this.replication.lastAppliedLsn
   }
 
-  stats(): { shapes: number; entries: number } {
+  /** Live shape logs, their retained entries, and the definitions known (live or being created). */
+  stats(): { shapes: number; entries: number; definitions: number } {
     let shapes = 0
     let entries = 0
     for (const route of this.routes.values()) {
       shapes += route.logs.size
       for (const log of route.logs) entries += log.entryCount
     }
-    return { shapes, entries }
+    return { shapes, entries, definitions: this.shapes.size }
   }
 
   async close(): Promise<void> {
@@ -342,6 +357,7 @@ export class EmbeddedEngine implements ShapeSource {
   }
 
   private async createLog(definition: ShapeDefinition & { changesOnly?: boolean }): Promise<ShapeLog> {
+    await this.slot.ready() // a snapshot taken before the slot exists again could miss changes
     // Always a fresh catalog read: the table may have been recreated or its enums extended since the route's.
     const table = await this.freshTables.read(definition.namespace, definition.table)
     const columns = selectColumns(table, definition.columns)
@@ -373,6 +389,7 @@ export class EmbeddedEngine implements ShapeSource {
       throw translateSnapshotError(error, table)
     }
     log.finishSnapshot()
+    log.lastUsed = Date.now() // idle time counts from when the shape could first be read
     return log
   }
 
@@ -399,6 +416,7 @@ export class EmbeddedEngine implements ShapeSource {
 
   private drop(log: ShapeLog, reason: RotationReason): void {
     log.rotate(reason)
+    this.forget(log)
     const name = `${log.table.namespace}.${log.table.table}`
     const route = this.routes.get(name)
     if (!route) return
@@ -407,9 +425,19 @@ export class EmbeddedEngine implements ShapeSource {
     if (route.logs.size === 0) this.routes.delete(name)
   }
 
+  /** Removes a rotated log's definition from `shapes` (once its creation settled), so dead ones do not pile up. */
+  private forget(log: ShapeLog): void {
+    const key = canonicalKey(log.definition)
+    const pending = this.shapes.get(key)
+    pending?.then((current) => { if (current === log && this.shapes.get(key) === pending) this.shapes.delete(key) }, () => {})
+  }
+
   /** Routes one committed transaction into the logs of the shapes it touches. */
   private apply(tx: Transaction): void {
     const touched: ShapeLog[] = []
+    // Shapes whose where clause raised for a row: Postgres's query fails while it exists, so they rotate.
+    const raised = new Map<ShapeLog, Error>()
+    const onError = (log: ShapeLog, error: Error) => { if (!raised.has(log)) raised.set(log, error) }
     const lsn = tx.lsn.toString()
     const txids = [tx.xid]
     const changes = tx.changes
@@ -439,8 +467,8 @@ export class EmbeddedEngine implements ShapeSource {
         this.tableChanged(route.table) // an enum label added since the catalog read
         continue
       }
-      const inOld = old ? route.index.match(old) : undefined
-      const inNew = record ? route.index.match(record) : undefined
+      const inOld = old ? route.index.match(old, onError) : undefined
+      const inNew = record ? route.index.match(record, onError) : undefined
       for (const log of union(inOld, inNew)) {
         const shapeChange: ShapeChange = { old, record, inOld: inOld?.has(log) ?? false, inNew: inNew?.has(log) ?? false }
         const messages = shapeMessages(log, shapeChange, i * 2, txids, lsn)
@@ -448,6 +476,10 @@ export class EmbeddedEngine implements ShapeSource {
         if (log.txMessages.length === 0) touched.push(log)
         log.txMessages.push(...messages)
       }
+    }
+    for (const [log, error] of raised) {
+      this.opts.log(`shape ${log.handle}: its where clause raised "${error.message}" for a row of transaction ${tx.xid}; rotating it (readers refetch)`)
+      this.drop(log, 'error')
     }
     for (const log of touched) {
       const messages = log.txMessages
@@ -476,7 +508,8 @@ export class EmbeddedEngine implements ShapeSource {
     const cutoff = Date.now() - this.opts.idleTimeoutMs
     for (const route of this.routes.values()) {
       for (const log of [...route.logs]) {
-        if (log.activeReaders === 0 && log.lastUsed < cutoff) this.drop(log, 'closed')
+        // A log whose snapshot still runs has no reader yet: sweeping it would restart the snapshot.
+        if (log.ready && log.activeReaders === 0 && log.lastUsed < cutoff) this.drop(log, 'closed')
       }
     }
   }

@@ -3,6 +3,7 @@
 import pg from 'pg'
 import { EngineError } from './errors.js'
 import { preparePublication } from './publication.js'
+import { createSlot, dropSlot } from './slot.js'
 
 /**
  * Returns the connection that holds the slot's advisory lock for the engine's lifetime, and the tables
@@ -51,32 +52,13 @@ export async function preflight(
     published = await preparePublication(pool, publication)
     // Shape logs live in memory, so a slot left by an earlier run holds nothing we can resume:
     // start from now. Readers of the earlier run get must-refetch (their handles are unknown).
-    const existing = await pool.query<{ active_pid: number | null }>(
-      `SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1`, [slot],
-    )
-    if (existing.rows.length) {
-      const pid = existing.rows[0]!.active_pid
-      if (pid) await pool.query(`SELECT pg_terminate_backend($1)`, [pid])
-      await dropSlot(pool, slot)
-    }
-    await pool.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slot])
+    const existing = await pool.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1`, [slot])
+    if (existing.rows.length) await dropSlot(pool, slot)
+    await createSlot(pool, slot)
   } catch (error) {
     await lock.end()
     if (error instanceof EngineError) throw error
     throw new EngineError('database', `cannot set up replication (publication "${publication}", slot "${slot}"): ${(error as Error).message}`)
   }
   return { lock, published }
-}
-
-async function dropSlot(pool: pg.Pool, slot: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await pool.query(`SELECT pg_drop_replication_slot($1)`, [slot])
-      return
-    } catch (error) {
-      // The terminated walsender may still hold the slot for a moment.
-      if (attempt > 40 || (error as { code?: string }).code !== '55006') throw error
-      await new Promise((r) => setTimeout(r, 50))
-    }
-  }
 }

@@ -2,6 +2,10 @@
 // Acknowledges a transaction only after `onTransaction` resolved for it (it is in the shape logs),
 // answers keepalives with that position, and reconnects with backoff when the connection drops.
 // Transactions at or before the last applied one are skipped, so a reconnect never applies twice.
+// Changes of tables nobody wants are dropped as they arrive (pgoutput v1 sends a transaction only once
+// it committed, so a shape created later has them in its snapshot), so a large transaction on an
+// unsynced table costs no memory. A failed `onTransaction` is never acknowledged: the stream reconnects
+// and the transaction is decoded again.
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication'
 import { bigIntToLsn, lsnToBigInt } from './lsn.js'
 import type { RelationInfo, TextRow, Transaction } from './transaction.js'
@@ -17,6 +21,16 @@ export interface ReplicationOptions {
   onRelation(relation: RelationInfo): void
   /** Called after each reconnect attempt fails and when the stream is (re)established. */
   onStatus?(status: { connected: boolean; error?: Error }): void
+  /**
+   * Whether changes of this table can matter to anyone now. Asked as each insert, update or delete
+   * arrives; a change nobody wants is dropped (truncates and Relation messages are always kept).
+   */
+  wantsRelation?(relation: RelationInfo): boolean
+  /**
+   * Asked after the connection failed, before reconnecting. Resolves to an LSN to restart from when the
+   * slot had to be replaced (everything before it is given up on), or undefined to resume as usual.
+   */
+  onFailure?(error: Error): Promise<string | undefined>
   /** Queued transactions above which the socket is paused until they are applied. */
   maxQueuedTransactions?: number
 }
@@ -46,6 +60,8 @@ export class ReplicationStream {
   private retryDelay = 100
   private relations = new Map<number, RelationInfo>()
   private connectedOnce: { resolve(): void; reject(e: Error): void } | undefined
+  /** Ends the current connection and reconnects (once per connection). */
+  private failConnection: ((error: Error) => void) | undefined
 
   constructor(private readonly options: ReplicationOptions) {}
 
@@ -80,6 +96,7 @@ export class ReplicationStream {
     const fail = (error: Error) => {
       if (failed || this.stopped) return
       failed = true
+      if (this.service === service) this.service = undefined // what it still delivers is ignored
       this.options.onStatus?.({ connected: false, error })
       if (this.connectedOnce && this.retryDelay > 5000) {
         // Never connected: report to start() instead of retrying forever.
@@ -89,10 +106,9 @@ export class ReplicationStream {
         return
       }
       void service.destroy().catch(() => {})
-      const delay = this.retryDelay
-      this.retryDelay = Math.min(this.retryDelay * 2, 5000)
-      setTimeout(() => void this.connect(), delay).unref()
+      void this.reconnect(error)
     }
+    this.failConnection = fail
     service.on('error', fail)
     service.on('start', () => {
       this.retryDelay = 100
@@ -101,13 +117,15 @@ export class ReplicationStream {
       this.connectedOnce = undefined
     })
     service.on('heartbeat', (walEnd: string, _ts: number, shouldRespond: boolean) => {
-      if (!shouldRespond) return
+      if (!shouldRespond || this.service !== service) return
       // With nothing received and unapplied, everything up to the server's WAL end is done: confirming
       // it lets Postgres recycle WAL and lets its walsender finish a shutdown.
       const idle = this.current === undefined && this.queue.length === 0 && !this.draining
       this.acknowledge(idle && lsnToBigInt(walEnd) > lsnToBigInt(this.appliedEndLsn) ? walEnd : this.appliedEndLsn)
     })
-    service.on('data', (_lsn: string, message: Pgoutput.Message) => this.receive(message))
+    service.on('data', (_lsn: string, message: Pgoutput.Message) => {
+      if (this.service === service) this.receive(message)
+    })
     const startLsn = this.appliedLsn > 0n ? this.appliedEndLsn : '0/0'
     service
       .subscribe(textPgoutputPlugin(this.options.publicationName), this.options.slotName, startLsn)
@@ -115,6 +133,35 @@ export class ReplicationStream {
         () => fail(new Error('replication connection closed')),
         (error: Error) => fail(error),
       )
+  }
+
+  /** Reconnects with backoff, or at once from a new position when `onFailure` replaced the slot. */
+  private async reconnect(error: Error): Promise<void> {
+    let restartAt: string | undefined
+    try {
+      restartAt = await this.options.onFailure?.(error)
+    } catch (failure) {
+      this.options.onStatus?.({ connected: false, error: failure as Error })
+    }
+    if (this.stopped) return
+    if (restartAt !== undefined) {
+      this.queue = []
+      this.current = undefined
+      this.appliedLsn = lsnToBigInt(restartAt)
+      this.appliedEndLsn = restartAt
+      this.retryDelay = 100
+      void this.connect()
+      return
+    }
+    const delay = this.retryDelay
+    this.retryDelay = Math.min(this.retryDelay * 2, 5000)
+    setTimeout(() => void this.connect(), delay).unref()
+  }
+
+  /** The change's relation, or undefined when nobody wants its changes. */
+  private wanted(relation: Pgoutput.MessageRelation): RelationInfo | undefined {
+    const info = this.relationOf(relation)
+    return this.options.wantsRelation && !this.options.wantsRelation(info) ? undefined : info
   }
 
   private receive(message: Pgoutput.Message): void {
@@ -130,27 +177,31 @@ export class ReplicationStream {
           columns: message.columns.map((c) => ({ name: c.name, typeOid: c.typeOid, typeMod: c.typeMod })),
         }
         this.relations.set(relation.oid, relation)
-        this.options.onRelation(relation)
+        try {
+          this.options.onRelation(relation)
+        } catch (error) {
+          this.failConnection?.(error as Error) // not handled, so nothing after it is acknowledged
+        }
         return
       }
-      case 'insert':
-        this.current?.changes.push({ kind: 'insert', relation: this.relationOf(message.relation), record: message.new as TextRow })
+      case 'insert': {
+        const relation = this.wanted(message.relation)
+        if (relation) this.current?.changes.push({ kind: 'insert', relation, record: message.new as TextRow })
         return
-      case 'update':
-        this.current?.changes.push({
-          kind: 'update',
-          relation: this.relationOf(message.relation),
-          old: (message.old as TextRow | null) ?? null,
-          record: message.new as TextRow,
-        })
+      }
+      case 'update': {
+        const relation = this.wanted(message.relation)
+        if (relation) {
+          this.current?.changes.push({ kind: 'update', relation, old: (message.old as TextRow | null) ?? null, record: message.new as TextRow })
+        }
         return
-      case 'delete':
-        this.current?.changes.push({
-          kind: 'delete',
-          relation: this.relationOf(message.relation),
-          old: (message.old as TextRow | null) ?? null, // `key` alone (identity not FULL) is not enough to route
-        })
+      }
+      case 'delete': {
+        const relation = this.wanted(message.relation)
+        // `key` alone (identity not FULL) is not enough to route: the engine rotates on a null `old`.
+        if (relation) this.current?.changes.push({ kind: 'delete', relation, old: (message.old as TextRow | null) ?? null })
         return
+      }
       case 'truncate':
         this.current?.changes.push({ kind: 'truncate', relations: message.relations.map((r) => this.relationOf(r)) })
         return
@@ -190,16 +241,22 @@ export class ReplicationStream {
     if (this.queue.length > limit) stream?.pause()
     if (this.draining) return
     this.draining = true
+    const service = this.service
     void (async () => {
       try {
         while (this.queue.length > 0 && !this.stopped) {
           const tx = this.queue.shift()!
           await this.options.onTransaction(tx)
+          if (tx.lsn <= this.appliedLsn) continue // the slot was replaced meanwhile: restarted past it
           this.appliedLsn = tx.lsn
           this.appliedEndLsn = tx.endLsn
           if (this.queue.length === 0) this.acknowledge(tx.endLsn)
           if (this.queue.length <= limit / 2) stream?.resume()
         }
+      } catch (error) {
+        // Not applied, so not acknowledged: reconnect and receive it again from the last applied one.
+        this.queue = []
+        if (service === this.service) this.failConnection?.(error as Error)
       } finally {
         this.draining = false
       }

@@ -40,6 +40,11 @@ export interface EqualityCondition {
 export interface CompiledWhere {
   /** True only when the where clause is TRUE for the row (NULL, false and runtime errors are no match). */
   evaluate(row: Row): boolean
+  /**
+   * Like `evaluate`, but a runtime error (where Postgres would raise: division by zero, overflow, bad
+   * input for a cast) is returned instead of read as no match, for callers that must refuse the row.
+   */
+  evaluateOrError(row: Row): boolean | Error
   readonly referencedColumns: ReadonlySet<string>
   readonly equalityConditions: readonly EqualityCondition[]
 }
@@ -140,6 +145,17 @@ export class Compiler {
           return run() === true
         } catch {
           return false // a runtime error (division by zero, overflow, bad input): no match
+        } finally {
+          state.row = NO_ROW
+        }
+      },
+      evaluateOrError(row: Row): boolean | Error {
+        state.row = row
+        state.epoch++
+        try {
+          return run() === true
+        } catch (error) {
+          return error instanceof Error ? error : new Error(String(error))
         } finally {
           state.row = NO_ROW
         }

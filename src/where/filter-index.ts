@@ -75,8 +75,11 @@ export class FilterIndex<T> {
     return true
   }
 
-  /** The shapes whose where clause is TRUE for the row. */
-  match(row: Row): Set<T> {
+  /**
+   * The shapes whose where clause is TRUE for the row. With `onError`, a shape whose where clause raises
+   * a runtime error for the row (where Postgres's query would fail) is reported to it, not matched.
+   */
+  match(row: Row, onError?: (id: T, error: Error) => void): Set<T> {
     const matched = new Set<T>()
     for (const group of this.groups.values()) {
       const text = row[group.column]
@@ -84,10 +87,19 @@ export class FilterIndex<T> {
       const key = group.keyOf(text)
       const bucket = key === undefined ? undefined : group.buckets.get(key)
       if (!bucket) continue
-      for (const entry of bucket) if (entry.where!.evaluate(row)) matched.add(entry.id)
+      for (const entry of bucket) if (this.test(entry, row, onError)) matched.add(entry.id)
     }
-    for (const entry of this.others) if (!entry.where || entry.where.evaluate(row)) matched.add(entry.id)
+    for (const entry of this.others) if (this.test(entry, row, onError)) matched.add(entry.id)
     return matched
+  }
+
+  private test(entry: Entry<T>, row: Row, onError: ((id: T, error: Error) => void) | undefined): boolean {
+    if (!entry.where) return true
+    if (!onError) return entry.where.evaluate(row)
+    const result = entry.where.evaluateOrError(row)
+    if (result === true || result === false) return result
+    onError(entry.id, result)
+    return false
   }
 
   /**

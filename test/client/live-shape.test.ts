@@ -118,4 +118,23 @@ describe('LiveShape', () => {
     await expect(pending).rejects.toThrow('closed')
     await closing.done
   })
+
+  it('isolates listeners: one that throws is reported, the others and the subscription go on', async () => {
+    const s = scripted()
+    const reported: unknown[] = []
+    const live = new LiveShape<Row>(s.source, { onListenerError: (error) => reported.push(error) })
+    const seen: number[] = []
+    live.subscribe(() => { throw new Error('broken listener') })
+    live.subscribe((rows) => seen.push(rows.size))
+    s.push(insert('a', 1), upToDate)
+    await live.ready
+    s.push(insert('b', 2), upToDate)
+    await tick()
+    expect(seen).toEqual([1, 2])
+    expect(reported.map((e) => (e as Error).message)).toEqual(['broken listener', 'broken listener'])
+    expect(live.error).toBeUndefined()
+    expect(live.toArray()).toEqual([{ id: 'a', n: 1 }, { id: 'b', n: 2 }])
+    live.close()
+    await live.done
+  })
 })

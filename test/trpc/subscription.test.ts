@@ -48,6 +48,22 @@ describe('shape subscriptions', () => {
     for (const { live } of cases) live.close()
   })
 
+  it('keeps a live shape and its other listeners going when one listener throws', async () => {
+    const reported: unknown[] = []
+    const live = liveShape(app.client('gina').todos.sync, {}, { onListenerError: (error) => reported.push(error) })
+    const sizes: number[] = []
+    live.subscribe(() => { throw new Error('broken listener') })
+    live.subscribe((rows) => sizes.push(rows.size))
+    await live.ready
+    await insertTodo('g1', 'gina')
+    await until(() => live.rows.size === 1, 'the first row')
+    await insertTodo('g2', 'gina')
+    await until(() => live.rows.size === 2 && sizes.includes(2), 'the second row, told to the healthy listener')
+    expect(reported.length).toBeGreaterThan(0)
+    expect(live.error).toBeUndefined()
+    live.close()
+  })
+
   it('never sends a user another user\'s rows', async () => {
     const dave = app.client('dave')
     const seen = record(dave.todos.sync, {})
