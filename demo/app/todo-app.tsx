@@ -72,13 +72,18 @@ export function TodoApp({ trpc, user, initial, onConfirmed }: TodoAppProps) {
         <button>Add</button>
       </form>
       <ul id="todos">
-        {visible.map((todo) => (
-          <li key={todo.id} data-id={todo.id} className={`todo${todo.completed ? ' done' : ''}${todo.pending ? ' pending' : ''}`}>
-            <input type="checkbox" checked={todo.completed} onChange={(e) => void write({ type: 'update', row: { ...todo, completed: e.target.checked } })} />
-            {' '}<span className="title">{todo.title}</span>{' '}<small>{todo.ownerId}</small>{' '}
-            <button className="delete" title="delete" onClick={() => void write({ type: 'delete', row: todo })}>×</button>
-          </li>
-        ))}
+        {visible.map((todo) => {
+          // The server refuses writes to other users' todos; the page says so instead of trying.
+          const readOnly = todo.ownerId !== user
+          return (
+            <li key={todo.id} data-id={todo.id} className={`todo${todo.completed ? ' done' : ''}${todo.pending ? ' pending' : ''}${readOnly ? ' read-only' : ''}`}>
+              <input type="checkbox" checked={todo.completed} disabled={readOnly} title={readOnly ? `${todo.ownerId}'s todo: read-only` : undefined}
+                onChange={(e) => void write({ type: 'update', row: { ...todo, completed: e.target.checked } })} />
+              {' '}<span className="title">{todo.title}</span>{' '}<small>{todo.ownerId}{readOnly ? ' · read-only' : ''}</small>{' '}
+              {readOnly ? null : <button className="delete" title="delete" onClick={() => void write({ type: 'delete', row: todo })}>×</button>}
+            </li>
+          )
+        })}
       </ul>
       <p><small id="status">{status}</small></p>
     </>

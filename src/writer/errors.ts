@@ -8,6 +8,7 @@ export type WriterStep =
   | 'check'
   | 'beforeAll'
   | 'load'
+  | 'authorize'
   | 'validate'
   | 'primaryKey'
   | 'preApply'
@@ -18,7 +19,7 @@ export type WriterStep =
  * What went wrong, independent of transport:
  * - `invalid`: malformed batch, unknown table or field, a value of the wrong type, failed validation,
  *   missing primary key, data Postgres rejects (class 22, not-null, check constraints)
- * - `forbidden`: operation type not in `accept`, `check` rejected it
+ * - `forbidden`: operation type not in `accept`, `check` or `authorize` rejected it
  * - `not_found`: `load` found no row to update or delete
  * - `conflict`: unique / foreign-key / exclusion violation, row gone at write time, serialization failure
  * - `error`: a hook threw something else (a bug, or an app error such as a TRPCError carried as `cause`)

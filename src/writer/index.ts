@@ -2,7 +2,7 @@
 export { Writer, type ApplyOptions, type ApplyResult } from './writer.js'
 export type { AppliedChange } from './pipeline/apply.js'
 export type {
-  AllowOptions, ApplyContext, LoadContext, OperationHooks, StandardSchema, ValidateContext, Validator, Verdict,
+  AllowOptions, ApplyContext, AuthorizeContext, LoadContext, OperationHooks, StandardSchema, ValidateContext, Validator, Verdict,
 } from './hooks.js'
 export type { Operation, OperationInput, OperationType, TableName } from './operation.js'
 export { WriterError, type WriterErrorKind, type WriterIssue, type WriterStep } from './errors.js'

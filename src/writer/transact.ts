@@ -20,7 +20,7 @@ export async function transact<P extends PrismaClientLike>(
   fn: (operation: TransactOperation, tx: TransactionOf<P>) => Awaitable<unknown>,
   options: ApplyOptions = {},
 ): Promise<{ txid: number }> {
-  const operations = await parseBatch(batch, options.format)
+  const operations = await parseBatch(batch, options.format, options.maxOperations)
   return prisma.$transaction(async (tx) => {
     const txid = await currentTxid(tx)
     for (const [index, operation] of operations.entries()) {

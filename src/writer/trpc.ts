@@ -17,6 +17,8 @@ export interface WriterMutationOptions<TCtx> {
   /** Format of the procedure's input; default `'tanstack'`. Pair it with the matching input schema. */
   format?: FormatOption
   transaction?: TransactionOptions
+  /** Larger batches are refused (BAD_REQUEST) before the transaction; default 1,000 operations. */
+  maxOperations?: number
 }
 
 /** The options a tRPC resolver receives (the part used here). */
@@ -39,7 +41,7 @@ export function writerMutation<TCtx = unknown>(options: WriterMutationOptions<TC
     const writer = await build(opts)
     const prisma = typeof options.prisma === 'function' ? options.prisma(opts) : options.prisma
     try {
-      const { txid } = await writer.apply(opts.input, prisma, { format: options.format, transaction: options.transaction })
+      const { txid } = await writer.apply(opts.input, prisma, { format: options.format, transaction: options.transaction, maxOperations: options.maxOperations })
       return { txid }
     } catch (error) {
       throw error instanceof WriterError ? toTRPCError(error) : error

@@ -2,7 +2,8 @@
 // runs a batch through the pipeline in one interactive transaction and returns its txid.
 //
 //   parse → accept + check (every operation, before any database access) → BEGIN → txid →
-//   per operation: beforeAll (once per allowed model) → load → validate → primary key → preApply → write → postApply
+//   per operation: beforeAll (once per allowed model) → load (row locked) → authorize → validate → primary key →
+//   preApply → write → postApply
 //   → COMMIT. Any failure rolls the whole batch back and throws a WriterError.
 import { modelOf } from '../shape/model.js'
 import { parseBatch, type FormatOption } from './formats/format.js'
@@ -20,6 +21,8 @@ export interface ApplyOptions {
   format?: FormatOption
   /** Passed to `prisma.$transaction` (Prisma's default timeout is 5 s). */
   transaction?: TransactionOptions
+  /** Larger batches are refused (BAD_REQUEST) before the transaction; default 1,000 operations. */
+  maxOperations?: number
 }
 
 export interface ApplyResult {
@@ -54,7 +57,7 @@ export class Writer<Tx = AnyTransaction> {
 
   /** Applies a client batch atomically. Throws a WriterError for anything the client sent or a hook rejected. */
   async apply(batch: unknown, prisma: PrismaClientLike, options: ApplyOptions = {}): Promise<ApplyResult> {
-    const inputs = await parseBatch(batch, options.format)
+    const inputs = await parseBatch(batch, options.format, options.maxOperations)
     const prepared = inputs.map((input, index) => prepareOperation(this.#entries, input, index))
     for (const p of prepared) await checkOperation(p)
     return prisma.$transaction(async (tx) => {

@@ -46,11 +46,14 @@ describe('demo in the browser', () => {
     expect(await alice.$$eval('#todos li.pending', (els) => els.length)).toBe(0)
     await expectLists(bob, await app.databaseTitles())
 
-    await app.db.sql(`INSERT INTO todos (id, title, owner_id) VALUES (gen_random_uuid(), 'written with SQL', 'carol')`)
+    await app.db.sql(`INSERT INTO todos (id, title, owner_id) VALUES (gen_random_uuid(), 'written with SQL', 'bob')`)
     const titles = await app.databaseTitles()
     await Promise.all([expectLists(alice, titles), expectLists(bob, titles)])
 
-    // A toggle from bob's page reaches alice's.
+    // Alice's todo is read-only on bob's page: no delete button, the checkbox disabled.
+    expect(await bob.$eval('#todos li:has-text("written by alice")', (li) => [li.className, (li.querySelector('input') as HTMLInputElement).disabled, li.querySelector('button.delete')]))
+      .toEqual([expect.stringContaining('read-only'), true, null])
+    // A toggle of his own todo from bob's page reaches alice's.
     await bob.click('#todos li:has-text("written with SQL") input[type=checkbox]')
     await alice.waitForFunction(() => [...document.querySelectorAll('[data-live-view] li.done .title')].some((e) => e.textContent!.includes('written with SQL')), undefined, { timeout: 1000 })
     await bob.waitForFunction(() => (window as unknown as { demo: { confirmed: number[] } }).demo.confirmed.length === 1)

@@ -18,8 +18,16 @@ export type Parser = (batch: unknown) => OperationInput[] | Promise<OperationInp
 /** `'tanstack'` (the default), `'json'`, a Format, or a custom parser function. */
 export type FormatOption = 'tanstack' | 'json' | Format | Parser
 
+/** Default `maxOperations`: a batch is one user's pending writes, not a bulk import. */
+export const defaultMaxOperations = 1_000
+
 /** Parses a batch with the given format; never throws anything but a `parse` WriterError. */
-export async function parseBatch(batch: unknown, format: FormatOption = 'tanstack'): Promise<OperationInput[]> {
+export async function parseBatch(batch: unknown, format: FormatOption = 'tanstack', maxOperations = defaultMaxOperations): Promise<OperationInput[]> {
+  // Checked before the format's schema, so an oversized batch costs no per-operation parsing.
+  const size = Array.isArray(batch) ? batch.length
+    : Array.isArray((batch as { operations?: unknown } | null)?.operations) ? (batch as { operations: unknown[] }).operations.length
+    : 0
+  if (size > maxOperations) throw tooLarge(size, maxOperations)
   let operations: unknown
   if (typeof format === 'function') {
     try {
@@ -29,6 +37,7 @@ export async function parseBatch(batch: unknown, format: FormatOption = 'tanstac
       throw e.kind === 'error' ? new WriterError({ step: 'parse', kind: 'invalid', reason: e.reason, cause: error }) : e
     }
     if (!Array.isArray(operations)) throw invalid('the parser did not return an array of operations')
+    if (operations.length > maxOperations) throw tooLarge(operations.length, maxOperations)
     return requireOperations(operations.map((op, index) => {
       const parsed = operationInput.safeParse(op)
       if (!parsed.success) throw invalid(`the parser returned an invalid operation: ${describe(parsed.error)}`, index, issuesOf(parsed.error))
@@ -49,6 +58,10 @@ export async function parseBatch(batch: unknown, format: FormatOption = 'tanstac
 function requireOperations(operations: OperationInput[]): OperationInput[] {
   if (operations.length === 0) throw invalid('the batch has no operations')
   return operations
+}
+
+function tooLarge(size: number, maxOperations: number): WriterError {
+  return invalid(`the batch has ${size} operations, more than the ${maxOperations} allowed (maxOperations)`)
 }
 
 function invalid(reason: string, operationIndex?: number, issues?: WriterIssue[]): WriterError {
