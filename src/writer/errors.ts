@@ -4,6 +4,7 @@
 /** Pipeline steps, in the order they run. */
 export type WriterStep =
   | 'parse'
+  | 'batch'
   | 'accept'
   | 'check'
   | 'beforeAll'
@@ -21,7 +22,7 @@ export type WriterStep =
  *   missing primary key, data Postgres rejects (class 22, not-null, check constraints)
  * - `forbidden`: operation type not in `accept`, `check` or `authorize` rejected it
  * - `not_found`: `load` found no row to update or delete
- * - `conflict`: unique / foreign-key / exclusion violation, row gone at write time, serialization failure
+ * - `conflict`: a batch id reused for a different batch, unique / foreign-key / exclusion violation, row gone at write time, serialization failure
  * - `error`: a hook threw something else (a bug, or an app error such as a TRPCError carried as `cause`)
  */
 export type WriterErrorKind = 'invalid' | 'forbidden' | 'not_found' | 'conflict' | 'error'

@@ -12,4 +12,5 @@ export { jsonBatch, jsonOperation, jsonFormat, type JsonBatch, type JsonOperatio
 export { transact, type TransactOperation } from './transact.js'
 export { writerMutation, toTRPCError, type WriterMutationOptions, type WriterMutationResolver, type ResolverOptions } from './trpc.js'
 export { currentTxid } from './txid.js'
+export { createWriterTablesSql, ensureWriterTables, writerBatchesTable } from './batches.js'
 export type { PrismaClientLike, RowOf, TransactionOf, TransactionOptions } from './prisma.js'

@@ -1,7 +1,8 @@
 // The Writer: which models clients may write and how each write is authorized and validated; `apply`
 // runs a batch through the pipeline in one interactive transaction and returns its txid.
 //
-//   parse → accept + check (every operation, before any database access) → BEGIN → txid →
+//   parse → accept + check (every operation, before any database access) → BEGIN → txid (and, for a batch
+//   with an id, record it: an id applied before ends here with that first txid, see batches.ts) →
 //   per operation: beforeAll (once per allowed model) → load (row locked) → authorize → validate → primary key →
 //   preApply → write → postApply
 //   → COMMIT. Any failure rolls the whole batch back and throws a WriterError.
@@ -15,6 +16,7 @@ import { prepareOperation, type Entry } from './pipeline/prepare.js'
 import type { AnyTransaction, PrismaClientLike, RowOf, TransactionOptions } from './prisma.js'
 import { sameTarget, tableMatch } from './tables.js'
 import { currentTxid } from './txid.js'
+import { batchRecord, recordBatch } from './batches.js'
 
 export interface ApplyOptions {
   /** How the batch is encoded: `'tanstack'` (default), `'json'`, a Format or a parser function. */
@@ -23,13 +25,20 @@ export interface ApplyOptions {
   transaction?: TransactionOptions
   /** Larger batches are refused (BAD_REQUEST) before the transaction; default 1,000 operations. */
   maxOperations?: number
+  /**
+   * Where a batch's id is recorded, so that it applies at most once (default table `trpc_sync_batches`,
+   * see `createWriterTablesSql`); `false` ignores batch ids.
+   */
+  exactlyOnce?: { table?: string } | false
 }
 
 export interface ApplyResult {
   /** The Postgres transaction id that wrote the batch; the same id arrives with its changes in shape streams. */
   txid: number
-  /** One entry per operation, in batch order. */
+  /** One entry per operation, in batch order; empty for a replay. */
   changes: AppliedChange[]
+  /** The batch's id was applied before: nothing was applied now, and `txid` is the first commit's. */
+  replayed: boolean
 }
 
 /**
@@ -57,15 +66,23 @@ export class Writer<Tx = AnyTransaction> {
 
   /** Applies a client batch atomically. Throws a WriterError for anything the client sent or a hook rejected. */
   async apply(batch: unknown, prisma: PrismaClientLike, options: ApplyOptions = {}): Promise<ApplyResult> {
-    const inputs = await parseBatch(batch, options.format, options.maxOperations)
-    const prepared = inputs.map((input, index) => prepareOperation(this.#entries, input, index))
+    const { id, operations } = await parseBatch(batch, options.format, options.maxOperations)
+    const prepared = operations.map((input, index) => prepareOperation(this.#entries, input, index))
     for (const p of prepared) await checkOperation(p)
+    const record = batchRecord(id, operations, options.exactlyOnce)
     return prisma.$transaction(async (tx) => {
-      const txid = await currentTxid(tx)
+      let txid: number
+      if (record) {
+        const recorded = await recordBatch(tx, record.table, record.id, record.fingerprint)
+        if (recorded.replayed) return { txid: recorded.txid, changes: [], replayed: true }
+        txid = recorded.txid
+      } else {
+        txid = await currentTxid(tx)
+      }
       const beforeAllDone = new Set<Entry>()
       const changes: AppliedChange[] = []
       for (const p of prepared) changes.push(await applyOperation(p, tx, beforeAllDone))
-      return { txid, changes }
+      return { txid, changes, replayed: false }
     }, options.transaction)
   }
 }
