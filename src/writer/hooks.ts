@@ -93,6 +93,12 @@ export interface AllowOptions<Row, Tx> {
    * The row is locked by the operation's primary key first; a row with another key is refused.
    */
   load?: (data: Partial<Row>, ctx: LoadContext<Row, Tx>) => Awaitable<Row | null | undefined>
+  /**
+   * `'reject'`: an update is CONFLICT when a column it changes no longer holds, in the stored row, the
+   * value of the client's `original` (a concurrent writer got there first); the original must carry
+   * those columns (TanStack DB's does). Default `'last-writer-wins'`: the changed columns are written.
+   */
+  onConflict?: 'reject' | 'last-writer-wins'
   validate?: Validator<Partial<Row>, Row, Tx>
   /** Runs in the transaction before the write; throw to reject the batch. The result is ignored. */
   preApply?: (ctx: ApplyContext<Row, Tx>) => Awaitable<unknown>

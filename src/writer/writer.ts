@@ -3,7 +3,7 @@
 //
 //   parse → accept + check (every operation, before any database access) → BEGIN → txid (and, for a batch
 //   with an id, record it: an id applied before ends here with that first txid, see batches.ts) →
-//   per operation: beforeAll (once per allowed model) → load (row locked) → authorize → validate → primary key →
+//   per operation: beforeAll (once per allowed model) → load (row locked) → authorize → conflict → validate → primary key →
 //   preApply → write → postApply
 //   → COMMIT. Any failure rolls the whole batch back and throws a WriterError.
 import { modelOf } from '../shape/model.js'
@@ -59,6 +59,9 @@ export class Writer<Tx = AnyTransaction> {
     const match = tableMatch(model, options.table)
     const taken = this.#entries.find((e) => sameTarget(e.match, match))
     if (taken) throw new Error(`Writer.allow: table ${match.table} is already allowed for ${taken.model.name}`)
+    if (options.onConflict !== undefined && options.onConflict !== 'reject' && options.onConflict !== 'last-writer-wins') {
+      throw new Error(`Writer.allow: onConflict must be 'reject' or 'last-writer-wins', not ${JSON.stringify(options.onConflict)}`)
+    }
     const next = new Writer<Tx>()
     next.#entries = [...this.#entries, { model, match, options: options as unknown as Entry['options'] }]
     return next
