@@ -10,13 +10,15 @@ import { createSync } from '../src/sync/sync.js'
 import type { PostgresServer } from '../src/testing/postgres.js'
 import { createBenchDatabase, median, round } from './support.js'
 
-/** Median ms of a 10-operation batch: Writer mutation vs plain $transaction. */
+/** Median ms of a 10-operation batch: Writer mutation (recording its id) vs plain $transaction. */
 async function batchOverhead(url: string, reps: number): Promise<Record<string, number>> {
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) })
   const sync = createSync({ prisma, databaseUrl: url })
   const mutate = sync.mutation(() => new Writer().allow(prisma.todo))
+  // Each mutation has its TanStack DB mutationId: the Writer records the batch's id (exactly once).
   const batch = () => Array.from({ length: 10 }, () => ({
     type: 'insert' as const,
+    mutationId: randomUUID(),
     modified: { id: randomUUID(), title: 'bench', ownerId: 'u1', completed: false },
   }))
   const writer: number[] = []

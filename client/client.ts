@@ -1,16 +1,22 @@
 // `createSyncClient<AppRouter>({ url, connectionParams })`: a tRPC client over one WebSocket (wsLink +
 // the sync transformer), which reconnects on its own and resubscribes each subscription from its last
 // tracked event. Works in browsers; Node 20 has no global WebSocket: pass `WebSocket` from `ws`.
+// Mutations carrying a batch id are sent again when their answer is lost (retry-link.ts), and
+// `$connection` tells whether the client is live, reconnecting or offline (connection.ts).
 import { createTRPCClient, createWSClient, wsLink, type TRPCClient, type TRPCLink, type WebSocketClientOptions } from '@trpc/client'
 import type { AnyTRPCRouter } from '@trpc/server'
 import type SuperJSON from 'superjson'
 import { clientTransformer } from './transformer.js'
+import { batchRetryLink, type BatchRetryLinkOptions } from './retry-link.js'
+import { connectionOf, type Connection } from './connection.js'
 
 export interface SyncClientOptions extends Omit<WebSocketClientOptions, 'url' | 'experimental_encoder'> {
   /** `ws://host/trpc` (the server's `createSyncWSServer` path). */
   url: string
   /** Must match the server's transformer; default superjson with Prisma's Decimal. */
   transformer?: SuperJSON
+  /** How mutations with a batch id are sent again when their answer is lost (default: up to 30 sends). */
+  batchRetry?: Omit<BatchRetryLinkOptions, 'isClosed'>
 }
 
 export type SyncClient<TRouter extends AnyTRPCRouter> = TRPCClient<TRouter> & {
@@ -18,19 +24,29 @@ export type SyncClient<TRouter extends AnyTRPCRouter> = TRPCClient<TRouter> & {
   $close(): Promise<void>
   /** The underlying tRPC WebSocket client (connection state, reconnects). */
   $ws: ReturnType<typeof createWSClient>
+  /** Whether the client is live, reconnecting or offline, to show to the user. */
+  $connection: Connection
 }
 
 export function createSyncClient<TRouter extends AnyTRPCRouter>(options: SyncClientOptions): SyncClient<TRouter> {
-  const { transformer = clientTransformer, WebSocket = globalThis.WebSocket, ...rest } = options
+  const { transformer = clientTransformer, WebSocket = globalThis.WebSocket, batchRetry, ...rest } = options
   if (!WebSocket) throw new Error('createSyncClient: no global WebSocket here (Node 20): pass { WebSocket } from the `ws` package')
   const ws = createWSClient({ keepAlive: { enabled: true }, ...rest, WebSocket })
   const link = wsLink({ client: ws, transformer } as Parameters<typeof wsLink>[0]) as TRPCLink<TRouter>
-  const trpc = createTRPCClient<TRouter>({ links: [link] })
-  const close = () => ws.close()
+  let closed = false
+  const retry = batchRetryLink<TRouter>({ ...batchRetry, isClosed: () => closed })
+  const trpc = createTRPCClient<TRouter>({ links: [retry, link] })
+  const connection = connectionOf(ws)
+  const close = () => {
+    closed = true
+    connection.close()
+    return ws.close()
+  }
   return new Proxy(trpc, {
     get(target, key, receiver) {
       if (key === '$close') return close
       if (key === '$ws') return ws
+      if (key === '$connection') return connection
       return Reflect.get(target, key, receiver)
     },
   }) as SyncClient<TRouter>

@@ -7,6 +7,7 @@
 import type { ChangeEvent, SyncEvent, TrackedEvent } from './events.js'
 import { clientTransformer } from './transformer.js'
 import { TxidTracker, type SnapshotBounds } from './txid.js'
+import { sendBatch, type BatchProcedure, type RetryOptions } from './writes.js'
 
 export { TxidTimeoutError } from './txid.js'
 
@@ -160,6 +161,17 @@ export class LiveShape<Row> {
     if (this.failure) throw this.failure
     // While a refetch is pending, `rows` are about to be replaced: wait for the next up-to-date.
     await this.txids.wait(txid, timeout, this.upToDate)
+  }
+
+  /**
+   * Sends a write batch through `procedure` (such as `trpc.todos.mutate`) with an id, again if its answer
+   * is lost, and resolves with `{ txid }` once that txid is in `rows`. Rejects with BatchRejectedError
+   * (the server's code and reason), TxidTimeoutError, or BatchOutcomeUnknownError (see writes.ts).
+   */
+  async write<B>(procedure: BatchProcedure<B>, batch: B, options: RetryOptions & { timeout?: number } = {}): Promise<{ txid: number }> {
+    const { txid } = await sendBatch(procedure, batch, options)
+    await this.awaitTxId(txid, { timeout: options.timeout })
+    return { txid }
   }
 
   /** Stops the subscription; pending `awaitTxId` calls reject. */

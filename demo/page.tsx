@@ -37,7 +37,7 @@ export async function renderPage({ user, snapshot, view, runtimeScript }: PageOp
   section { border: 1px solid #ddd; border-radius: 8px; padding: 1rem }
   h1 { font-size: 1.4rem } h2 { font-size: 1.05rem; margin-top: 0 }
   ul { padding-left: 1.2rem } li.done .title { text-decoration: line-through; color: #888 }
-  li.pending { opacity: .5 } small { color: #888 }
+  li.pending { opacity: .5 } li.read-only .title { color: #666 } li.batch.rejected, li.batch.unknown { color: #b00 } small { color: #888 }
   form { display: flex; gap: .5rem; margin-bottom: 1rem } input[type=text] { flex: 1 }
 </style>
 </head>

@@ -1,5 +1,6 @@
-// The demo's tRPC router: a shared team todo list. `todos.sync` streams the todos (clients may narrow
-// them with safe filters), `todos.mutate` applies TanStack DB-format write batches and returns the txid.
+// The demo's tRPC router: a shared team todo list. `todos.sync` streams everyone's todos (clients may
+// narrow them with safe filters), `todos.mutate` applies TanStack DB-format write batches to the user's
+// own todos and returns the txid.
 import { initTRPC, TRPCError } from '@trpc/server'
 import { z } from 'zod'
 import { Writer, syncTransformer, tanstackBatch, type Sync } from '../src/index.js'
@@ -24,6 +25,10 @@ export function createRouter(sync: Sync, prisma: PrismaClient) {
       mutate: t.procedure.input(tanstackBatch).mutation(
         sync.mutation(({ ctx }) =>
           new Writer().allow(prisma.todo, {
+            // Decided on the rows in the database, never on the client's `original`: each update and delete
+            // against the stored row, each insert and update against the row as it will be written. Everyone
+            // sees the team's list; only your own todos are yours to change, and none can be given away.
+            authorize: (row) => (row.ownerId ?? ctx.user) === ctx.user || `${row.ownerId}'s todos are read-only for ${ctx.user}`,
             insert: {
               // The client sends id, title and completed; the server fills in the rest.
               preApply: ({ operation }) => {

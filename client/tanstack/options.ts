@@ -1,11 +1,14 @@
 // `trpcCollectionOptions(...)`: TanStack DB collection options over a tRPC shape subscription and a
 // TanStack-format mutation procedure. Local writes stay optimistic until the mutation's txid is in the
-// synced data, so the optimistic row is replaced by the synced one without a flicker.
+// synced data, so the optimistic row is replaced by the synced one without a flicker. A batch whose
+// answer is lost is sent again with the same id (its mutationIds) until the server answers, so a write
+// is never rolled back for a reply that did not arrive.
 import type { BaseCollectionConfig, CollectionConfig, UtilsRecord } from '@tanstack/db'
 import type { ShapeProcedure } from '../live-shape.js'
 import { toTanstackBatch, type MutationProcedure, type Relation } from './batch.js'
 import { shapeSync } from './sync.js'
 import { TxidTracker } from '../txid.js'
+import { retryUnknownOutcome, type RetryOptions } from '../writes.js'
 
 export interface TrpcCollectionUtils extends UtilsRecord {
   /**
@@ -26,6 +29,8 @@ export interface TrpcCollectionConfig<Row extends object, TKey extends string | 
   relation?: Relation
   /** How long a write waits for its txid to arrive, in ms (default 10,000); then it fails and rolls back. */
   timeout?: number
+  /** How a batch whose answer was lost is sent again (default: up to 30 sends). */
+  retry?: Omit<RetryOptions, 'signal'>
   /** Called when the subscription fails for good (default: console.error). */
   onError?: (error: unknown) => void
 }
@@ -40,11 +45,12 @@ export type TrpcCollectionOptions<Row extends object, TKey extends string | numb
 export function trpcCollectionOptions<Row extends object, TKey extends string | number, TInput>(
   config: TrpcCollectionConfig<Row, TKey, TInput>,
 ): TrpcCollectionOptions<Row, TKey> {
-  const { subscription, input, mutate, relation, timeout = 10_000, onError = reportError, ...rest } = config
+  const { subscription, input, mutate, relation, timeout = 10_000, retry, onError = reportError, ...rest } = config
   const txids = new TxidTracker()
   const utils: TrpcCollectionUtils = { awaitTxId: (txid, ms = timeout) => txids.wait(txid, ms) }
   const persist = mutate && (async ({ transaction }: { transaction: { mutations: Parameters<typeof toTanstackBatch>[0] } }) => {
-    const { txid } = await mutate.mutate(toTanstackBatch(transaction.mutations, relation))
+    const batch = toTanstackBatch(transaction.mutations, relation)
+    const { txid } = await retryUnknownOutcome(batch, () => mutate.mutate(batch), retry)
     await txids.wait(txid, timeout)
   })
   return {

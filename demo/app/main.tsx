@@ -11,14 +11,22 @@ import { TodoApp } from './todo-app.js'
 const user = document.getElementById('user')!.textContent ?? 'demo'
 const initial = parseSnapshot<Todo>(document.getElementById('todos-snapshot')!.textContent!)
 const protocol = location.protocol === 'https:' ? 'wss:' : 'ws:'
-const trpc = createSyncClient<AppRouter>({ url: `${protocol}//${location.host}/trpc`, connectionParams: { user } })
-/** For tests and curious readers: txids confirmed so far, and errors React recovered from (hydration mismatches). */
-const demo = { confirmed: [] as number[], recoverableErrors: [] as string[] }
+// Reconnects within 5 s of the network coming back; a write whose answer is lost is sent again (same
+// id, applied once) for as long as the page is open.
+const trpc = createSyncClient<AppRouter>({
+  url: `${protocol}//${location.host}/trpc`,
+  connectionParams: { user },
+  retryDelayMs: (attempt) => Math.min(250 * 2 ** attempt, 5_000),
+  batchRetry: { maxAttempts: Infinity },
+})
+/** For tests and curious readers: txids confirmed so far, the server's refusals, and errors React recovered from (hydration mismatches). */
+const demo = { confirmed: [] as number[], rejected: [] as string[], recoverableErrors: [] as string[] }
 Object.assign(window, { demo })
 
 hydrateRoot(
   document.getElementById('app')!,
-  <TodoApp trpc={trpc} user={user} initial={initial} onConfirmed={(txid) => demo.confirmed.push(txid)} />,
+  <TodoApp trpc={trpc} user={user} initial={initial} connection={trpc.$connection}
+    onConfirmed={(txid) => demo.confirmed.push(txid)} onRejected={(reason) => demo.rejected.push(reason)} />,
   { onRecoverableError: (error) => demo.recoverableErrors.push(String(error)) },
 )
 

@@ -1,30 +1,41 @@
 // The demo's tRPC app as a React component, rendered on the server from a prefetched snapshot and
 // hydrated in the browser, where useLiveShape continues from that snapshot. Writes are optimistic:
-// shown at once, pending until their txid arrives in the stream.
+// shown at once, pending until their txid arrives in the stream. Each write is a batch with an id,
+// sent again with it when its answer is lost (offline, reconnecting): the page shows the connection's
+// state and each batch's (pending, confirmed by txid, or rejected with the server's reason).
 import { useEffect, useMemo, useState, type FormEvent } from 'react'
 import { flushSync } from 'react-dom'
 import type { TRPCClient } from '@trpc/client'
-import type { ShapeSnapshot } from '../../client/index.js'
+import { BatchRejectedError, sendBatch, type Connection, type ConnectionState, type ShapeSnapshot } from '../../client/index.js'
 import { useLiveShape } from '../../client/react/index.js'
 import type { Todo } from '../../generated/prisma/client.js'
 import type { AppRouter } from '../router.js'
 
 type Write = { type: 'insert' | 'update' | 'delete'; row: Todo }
+/** A batch as the page shows it. */
+type Batch = { id: string; label: string } & (
+  | { status: 'pending' } | { status: 'confirmed'; txid: number } | { status: 'rejected' | 'unknown'; reason: string })
 
 export interface TodoAppProps {
   /** The browser's client; on the server any client does (useLiveShape does not subscribe there). */
   trpc: TRPCClient<AppRouter>
   user: string
   initial: ShapeSnapshot<Todo>
+  /** The browser client's connection (absent on the server). */
+  connection?: Connection
   /** Told each txid once its write is confirmed on screen. */
   onConfirmed?: (txid: number) => void
+  /** Told the server's reason when it refuses a write. */
+  onRejected?: (reason: string) => void
 }
 
-export function TodoApp({ trpc, user, initial, onConfirmed }: TodoAppProps) {
+export function TodoApp({ trpc, user, initial, connection, onConfirmed, onRejected }: TodoAppProps) {
   const todos = useLiveShape(trpc.todos.sync, {}, { initial })
   /** Local writes not yet confirmed by their txid, by todo id. */
   const [pending, setPending] = useState<ReadonlyMap<string, Write>>(new Map())
   const [message, setMessage] = useState<string>()
+  const [batches, setBatches] = useState<readonly Batch[]>([])
+  const online = useConnection(connection)
   const hydrated = useHydrated()
 
   const visible = useMemo(() => {
@@ -38,19 +49,28 @@ export function TodoApp({ trpc, user, initial, onConfirmed }: TodoAppProps) {
 
   async function write(op: Write): Promise<void> {
     setPending((current) => new Map(current).set(op.row.id, op))
+    const id = crypto.randomUUID()
+    const track = (batch: Batch) => setBatches((current) => [batch, ...current.filter((b) => b.id !== id)].slice(0, 5))
+    const label = `${op.type} “${op.row.title}”`
+    track({ id, label, status: 'pending' })
     // Synchronous, so that whoever hears of the txid sees the confirmed list.
-    const settle = (text: string) => flushSync(() => {
+    const settle = (text: string, batch: Batch) => flushSync(() => {
       setPending((current) => current.get(op.row.id) === op ? withoutKey(current, op.row.id) : current)
       setMessage(text)
+      track(batch)
     })
     try {
-      const { txid } = await trpc.todos.mutate.mutate([toMutation(op)])
+      // The batch's id is its mutationId: sent again with it until the server answers, applied once.
+      const { txid } = await sendBatch(trpc.todos.mutate, [{ ...toMutation(op), mutationId: id }], { maxAttempts: Infinity })
       setMessage(`waiting for txid ${txid}…`)
-      await todos.awaitTxId(txid)
-      settle(`confirmed txid ${txid}`)
+      await todos.awaitTxId(txid, { timeout: 30_000 })
+      settle(`confirmed txid ${txid}`, { id, label, status: 'confirmed', txid })
       onConfirmed?.(txid)
     } catch (error) {
-      settle(`rejected: ${(error as Error).message}`)
+      const reason = error instanceof BatchRejectedError ? error.reason : (error as Error).message
+      const rejected = error instanceof BatchRejectedError
+      settle(rejected ? `rejected: ${reason}` : `not confirmed: ${reason}`, { id, label, status: rejected ? 'rejected' : 'unknown', reason })
+      if (error instanceof BatchRejectedError) onRejected?.(reason)
     }
   }
 
@@ -72,17 +92,40 @@ export function TodoApp({ trpc, user, initial, onConfirmed }: TodoAppProps) {
         <button>Add</button>
       </form>
       <ul id="todos">
-        {visible.map((todo) => (
-          <li key={todo.id} data-id={todo.id} className={`todo${todo.completed ? ' done' : ''}${todo.pending ? ' pending' : ''}`}>
-            <input type="checkbox" checked={todo.completed} onChange={(e) => void write({ type: 'update', row: { ...todo, completed: e.target.checked } })} />
-            {' '}<span className="title">{todo.title}</span>{' '}<small>{todo.ownerId}</small>{' '}
-            <button className="delete" title="delete" onClick={() => void write({ type: 'delete', row: todo })}>×</button>
+        {visible.map((todo) => {
+          // The server refuses writes to other users' todos; the page says so instead of trying.
+          const readOnly = todo.ownerId !== user
+          return (
+            <li key={todo.id} data-id={todo.id} className={`todo${todo.completed ? ' done' : ''}${todo.pending ? ' pending' : ''}${readOnly ? ' read-only' : ''}`}>
+              <input type="checkbox" checked={todo.completed} disabled={readOnly} title={readOnly ? `${todo.ownerId}'s todo: read-only` : undefined}
+                onChange={(e) => void write({ type: 'update', row: { ...todo, completed: e.target.checked } })} />
+              {' '}<span className="title">{todo.title}</span>{' '}<small>{todo.ownerId}{readOnly ? ' · read-only' : ''}</small>{' '}
+              {readOnly ? null : <button className="delete" title="delete" onClick={() => void write({ type: 'delete', row: todo })}>×</button>}
+            </li>
+          )
+        })}
+      </ul>
+      <p><small id="status">{status}</small> <small>· connection: <b id="connection">{hydrated ? online : 'connecting'}</b></small></p>
+      <ul id="writes">
+        {batches.map((b) => (
+          <li key={b.id} className={`batch ${b.status}`} data-batch={b.id}>
+            <small>{b.label}: {b.status === 'pending' ? 'pending' : b.status === 'confirmed' ? `confirmed (txid ${b.txid})` : `${b.status === 'rejected' ? 'rejected' : 'not confirmed'}: ${b.reason}`}</small>
           </li>
         ))}
       </ul>
-      <p><small id="status">{status}</small></p>
     </>
   )
+}
+
+/** The connection's state, followed as it changes; 'connecting' where there is none (the server render). */
+function useConnection(connection: Connection | undefined): ConnectionState {
+  const [state, setState] = useState<ConnectionState>(connection?.state ?? 'connecting')
+  useEffect(() => {
+    if (!connection) return
+    setState(connection.state)
+    return connection.subscribe(setState)
+  }, [connection])
+  return state
 }
 
 /** False on the server and during hydration (so both render the same), true once mounted. */

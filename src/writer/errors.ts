@@ -4,10 +4,13 @@
 /** Pipeline steps, in the order they run. */
 export type WriterStep =
   | 'parse'
+  | 'batch'
   | 'accept'
   | 'check'
   | 'beforeAll'
   | 'load'
+  | 'authorize'
+  | 'conflict'
   | 'validate'
   | 'primaryKey'
   | 'preApply'
@@ -18,9 +21,9 @@ export type WriterStep =
  * What went wrong, independent of transport:
  * - `invalid`: malformed batch, unknown table or field, a value of the wrong type, failed validation,
  *   missing primary key, data Postgres rejects (class 22, not-null, check constraints)
- * - `forbidden`: operation type not in `accept`, `check` rejected it
+ * - `forbidden`: operation type not in `accept`, `check` or `authorize` rejected it
  * - `not_found`: `load` found no row to update or delete
- * - `conflict`: unique / foreign-key / exclusion violation, row gone at write time, serialization failure
+ * - `conflict`: with `onConflict: 'reject'` a changed column no longer holds the client's original value; a batch id reused for a different batch, unique / foreign-key / exclusion violation, row gone at write time, serialization failure
  * - `error`: a hook threw something else (a bug, or an app error such as a TRPCError carried as `cause`)
  */
 export type WriterErrorKind = 'invalid' | 'forbidden' | 'not_found' | 'conflict' | 'error'

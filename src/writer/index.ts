@@ -2,7 +2,7 @@
 export { Writer, type ApplyOptions, type ApplyResult } from './writer.js'
 export type { AppliedChange } from './pipeline/apply.js'
 export type {
-  AllowOptions, ApplyContext, LoadContext, OperationHooks, StandardSchema, ValidateContext, Validator, Verdict,
+  AllowOptions, ApplyContext, AuthorizeContext, LoadContext, OperationHooks, StandardSchema, ValidateContext, Validator, Verdict,
 } from './hooks.js'
 export type { Operation, OperationInput, OperationType, TableName } from './operation.js'
 export { WriterError, type WriterErrorKind, type WriterIssue, type WriterStep } from './errors.js'
@@ -12,4 +12,5 @@ export { jsonBatch, jsonOperation, jsonFormat, type JsonBatch, type JsonOperatio
 export { transact, type TransactOperation } from './transact.js'
 export { writerMutation, toTRPCError, type WriterMutationOptions, type WriterMutationResolver, type ResolverOptions } from './trpc.js'
 export { currentTxid } from './txid.js'
+export { createWriterTablesSql, ensureWriterTables, writerBatchesTable } from './batches.js'
 export type { PrismaClientLike, RowOf, TransactionOf, TransactionOptions } from './prisma.js'

@@ -13,6 +13,9 @@ export type TableName = string | readonly [string, string]
 
 export const tableName = z.union([z.string().min(1), z.tuple([z.string().min(1), z.string().min(1)])])
 
+/** What a batch id may be: short printable text (TanStack DB's mutation ids are UUIDs). */
+export const batchId = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'a batch id is printable ASCII without spaces')
+
 type Values = Record<string, unknown>
 
 /** One client write in a format-neutral form. Keys may be Prisma field names or column names. */

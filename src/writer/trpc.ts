@@ -17,6 +17,10 @@ export interface WriterMutationOptions<TCtx> {
   /** Format of the procedure's input; default `'tanstack'`. Pair it with the matching input schema. */
   format?: FormatOption
   transaction?: TransactionOptions
+  /** Larger batches are refused (BAD_REQUEST) before the transaction; default 1,000 operations. */
+  maxOperations?: number
+  /** Where batch ids are recorded (default table `trpc_sync_batches`); `false` ignores them. */
+  exactlyOnce?: { table?: string } | false
 }
 
 /** The options a tRPC resolver receives (the part used here). */
@@ -39,7 +43,7 @@ export function writerMutation<TCtx = unknown>(options: WriterMutationOptions<TC
     const writer = await build(opts)
     const prisma = typeof options.prisma === 'function' ? options.prisma(opts) : options.prisma
     try {
-      const { txid } = await writer.apply(opts.input, prisma, { format: options.format, transaction: options.transaction })
+      const { txid } = await writer.apply(opts.input, prisma, { format: options.format, transaction: options.transaction, maxOperations: options.maxOperations, exactlyOnce: options.exactlyOnce })
       return { txid }
     } catch (error) {
       throw error instanceof WriterError ? toTRPCError(error) : error

@@ -1,8 +1,10 @@
 // The Writer: which models clients may write and how each write is authorized and validated; `apply`
 // runs a batch through the pipeline in one interactive transaction and returns its txid.
 //
-//   parse → accept + check (every operation, before any database access) → BEGIN → txid →
-//   per operation: beforeAll (once per allowed model) → load → validate → primary key → preApply → write → postApply
+//   parse → accept + check (every operation, before any database access) → BEGIN → txid (and, for a batch
+//   with an id, record it: an id applied before ends here with that first txid, see batches.ts) →
+//   per operation: beforeAll (once per allowed model) → load (row locked) → authorize → conflict → validate → primary key →
+//   preApply → write → postApply
 //   → COMMIT. Any failure rolls the whole batch back and throws a WriterError.
 import { modelOf } from '../shape/model.js'
 import { parseBatch, type FormatOption } from './formats/format.js'
@@ -14,19 +16,29 @@ import { prepareOperation, type Entry } from './pipeline/prepare.js'
 import type { AnyTransaction, PrismaClientLike, RowOf, TransactionOptions } from './prisma.js'
 import { sameTarget, tableMatch } from './tables.js'
 import { currentTxid } from './txid.js'
+import { batchRecord, recordBatch } from './batches.js'
 
 export interface ApplyOptions {
   /** How the batch is encoded: `'tanstack'` (default), `'json'`, a Format or a parser function. */
   format?: FormatOption
   /** Passed to `prisma.$transaction` (Prisma's default timeout is 5 s). */
   transaction?: TransactionOptions
+  /** Larger batches are refused (BAD_REQUEST) before the transaction; default 1,000 operations. */
+  maxOperations?: number
+  /**
+   * Where a batch's id is recorded, so that it applies at most once (default table `trpc_sync_batches`,
+   * see `createWriterTablesSql`); `false` ignores batch ids.
+   */
+  exactlyOnce?: { table?: string } | false
 }
 
 export interface ApplyResult {
   /** The Postgres transaction id that wrote the batch; the same id arrives with its changes in shape streams. */
   txid: number
-  /** One entry per operation, in batch order. */
+  /** One entry per operation, in batch order; empty for a replay. */
   changes: AppliedChange[]
+  /** The batch's id was applied before: nothing was applied now, and `txid` is the first commit's. */
+  replayed: boolean
 }
 
 /**
@@ -47,6 +59,9 @@ export class Writer<Tx = AnyTransaction> {
     const match = tableMatch(model, options.table)
     const taken = this.#entries.find((e) => sameTarget(e.match, match))
     if (taken) throw new Error(`Writer.allow: table ${match.table} is already allowed for ${taken.model.name}`)
+    if (options.onConflict !== undefined && options.onConflict !== 'reject' && options.onConflict !== 'last-writer-wins') {
+      throw new Error(`Writer.allow: onConflict must be 'reject' or 'last-writer-wins', not ${JSON.stringify(options.onConflict)}`)
+    }
     const next = new Writer<Tx>()
     next.#entries = [...this.#entries, { model, match, options: options as unknown as Entry['options'] }]
     return next
@@ -54,15 +69,23 @@ export class Writer<Tx = AnyTransaction> {
 
   /** Applies a client batch atomically. Throws a WriterError for anything the client sent or a hook rejected. */
   async apply(batch: unknown, prisma: PrismaClientLike, options: ApplyOptions = {}): Promise<ApplyResult> {
-    const inputs = await parseBatch(batch, options.format)
-    const prepared = inputs.map((input, index) => prepareOperation(this.#entries, input, index))
+    const { id, operations } = await parseBatch(batch, options.format, options.maxOperations)
+    const prepared = operations.map((input, index) => prepareOperation(this.#entries, input, index))
     for (const p of prepared) await checkOperation(p)
+    const record = batchRecord(id, operations, options.exactlyOnce)
     return prisma.$transaction(async (tx) => {
-      const txid = await currentTxid(tx)
+      let txid: number
+      if (record) {
+        const recorded = await recordBatch(tx, record.table, record.id, record.fingerprint)
+        if (recorded.replayed) return { txid: recorded.txid, changes: [], replayed: true }
+        txid = recorded.txid
+      } else {
+        txid = await currentTxid(tx)
+      }
       const beforeAllDone = new Set<Entry>()
       const changes: AppliedChange[] = []
       for (const p of prepared) changes.push(await applyOperation(p, tx, beforeAllDone))
-      return { txid, changes }
+      return { txid, changes, replayed: false }
     }, options.transaction)
   }
 }

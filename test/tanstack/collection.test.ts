@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { createTransaction } from '@tanstack/db'
 import { TRPCClientError } from '@trpc/client'
-import { TxidTimeoutError, liveShape, toTanstackBatch } from '../../client/index.js'
+import { BatchRejectedError, TxidTimeoutError, liveShape, toTanstackBatch } from '../../client/index.js'
 import { converges, record, startApp, until, type TestApp } from '../trpc/support.js'
 import { findTodos, plain, recordingMutate, rowsOf, todoCollection, type Todo } from './support.js'
 
@@ -115,8 +115,10 @@ describe('trpcCollectionOptions', () => {
     const tx = todos.insert(row)
     expect(todos.has(row.id)).toBe(true)
     const error = await rejection(tx.isPersisted.promise)
-    expect(error).toBeInstanceOf(TRPCClientError)
-    expect((error as TRPCClientError<any>).data?.code).toBe('FORBIDDEN')
+    // the server's answer: its code and reason, the tRPC error as the cause
+    expect(error).toBeInstanceOf(BatchRejectedError)
+    expect((error as BatchRejectedError).code).toBe('FORBIDDEN')
+    expect(((error as BatchRejectedError).cause as TRPCClientError<any>).data?.code).toBe('FORBIDDEN')
     expect(tx.state).toBe('failed')
     expect(todos.has(row.id)).toBe(false)
     expect(await app.db.prisma.todo.findUnique({ where: { id: row.id } })).toBeNull()
@@ -129,7 +131,7 @@ describe('trpcCollectionOptions', () => {
     await todos.preload()
     const row = newTodo(user, 'lost')
     const error = await rejection(todos.insert(row).isPersisted.promise)
-    expect((error as TRPCClientError<any>).data?.code).toBe('BAD_REQUEST')
+    expect((error as BatchRejectedError).code).toBe('BAD_REQUEST')
     expect(todos.has(row.id)).toBe(false)
     expect(await app.db.prisma.todo.findUnique({ where: { id: row.id } })).toBeNull()
   })

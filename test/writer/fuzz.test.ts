@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { TRPCError, initTRPC } from '@trpc/server'
 import { z } from 'zod'
 import { Writer, WriterError, writerMutation } from '../../src/writer/index.js'
-import { uid, useDatabase } from './support.js'
+import { tanstack, uid, useDatabase } from './support.js'
 
 const ctx = useDatabase()
 
@@ -107,5 +107,63 @@ describe('fuzz', () => {
       expect((error as TRPCError).cause).toBeInstanceOf(WriterError)
     }), { numRuns: 100 })
     expect(await totalRows()).toBe(0)
+  })
+})
+
+describe('fuzz: forged originals and replays', () => {
+  // u1 writes with the README's rule; rows 1-3 are u1's, 4-6 are u2's.
+  const owned = () => new Writer().allow(ctx.db.prisma.todo, { authorize: (row) => row.ownerId === 'u1' || 'not yours' })
+  const seed = async () => {
+    await ctx.db.sql('TRUNCATE todos, trpc_sync_batches')
+    for (let n = 1; n <= 6; n++) await ctx.db.sql('INSERT INTO todos (id, title, owner_id) VALUES ($1, $2, $3)', [uid(n), `todo ${n}`, n <= 3 ? 'u1' : 'u2'])
+  }
+  const theirs = () => ctx.db.sql(`SELECT id, title, owner_id, is_completed FROM todos WHERE id IN ($1, $2, $3) ORDER BY id`, [uid(4), uid(5), uid(6)])
+  const anyId = fc.integer({ min: 1, max: 7 }).map(uid)
+  // originals that claim u1 owns whatever row they name, plus random changes (sometimes a new owner or key)
+  const forgedOp = fc.record({
+    type: fc.constantFrom('update', 'delete', 'insert'),
+    id: anyId,
+    claim: fc.constantFrom({ ownerId: 'u1' }, { owner_id: 'u1', title: 'mine' }, {}),
+    changes: fc.record({ title: fc.string({ maxLength: 5 }), ownerId: fc.constantFrom('u1', 'u2'), id: anyId }, { requiredKeys: [] }),
+    fresh: fc.integer({ min: 100, max: 1_000_000 }),
+  }).map(({ type, id, claim, changes, fresh }) => type === 'insert'
+    ? tanstack.insert({ id: uid(fresh), title: 'new', ownerId: changes.ownerId ?? 'u1' })
+    : type === 'update' ? tanstack.update({ id, ...claim }, changes) : tanstack.delete({ id, ...claim }))
+
+  it("no batch of forged originals changes another user's rows; refused batches write nothing", async () => {
+    await seed()
+    const before = await theirs()
+    await fc.assert(fc.asyncProperty(fc.array(forgedOp, { minLength: 1, maxLength: 4 }), async (ops) => {
+      const all = await ctx.db.sql('SELECT id, title, owner_id FROM todos ORDER BY id')
+      const outcome = await owned().apply(ops, ctx.db.prisma).then(() => 'applied', (e: unknown) => e)
+      if (outcome !== 'applied') {
+        expect(outcome).toBeInstanceOf(WriterError)
+        expect((outcome as WriterError).kind).not.toBe('error')
+        expect(await ctx.db.sql('SELECT id, title, owner_id FROM todos ORDER BY id')).toEqual(all)
+      }
+      expect(await theirs()).toEqual(before)
+      expect((await ctx.db.sql(`SELECT count(*)::int AS n FROM todos WHERE owner_id <> 'u1' AND id NOT IN ($1, $2, $3)`, [uid(4), uid(5), uid(6)]))[0].n).toBe(0)
+    }), { numRuns: 150 })
+  })
+
+  it('a batch replayed any number of times applies once and always answers the first txid', async () => {
+    let batches = 0
+    await fc.assert(fc.asyncProperty(fc.array(forgedOp, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 3 }), async (ops, replays) => {
+      await seed()
+      const batch = [{ ...ops[0]!, mutationId: `fuzz-${++batches}` }, ...ops.slice(1)]
+      const first = await owned().apply(batch, ctx.db.prisma).then((r) => r, (e: unknown) => e)
+      const state = await ctx.db.sql('SELECT id, title, owner_id, is_completed FROM todos ORDER BY id')
+      for (let i = 0; i < replays; i++) {
+        const again = await owned().apply(structuredClone(batch), ctx.db.prisma).then((r) => r, (e: unknown) => e)
+        if (first instanceof WriterError) {
+          // a refused batch recorded nothing: it is refused again the same way
+          expect(again).toBeInstanceOf(WriterError)
+          expect((again as WriterError).reason).toBe(first.reason)
+        } else {
+          expect(again).toEqual({ txid: (first as { txid: number }).txid, changes: [], replayed: true })
+        }
+        expect(await ctx.db.sql('SELECT id, title, owner_id, is_completed FROM todos ORDER BY id')).toEqual(state)
+      }
+    }), { numRuns: 60 })
   })
 })

@@ -8,7 +8,7 @@ export function useDatabase(): { readonly db: TestDatabase } {
   const holder = {} as { db: TestDatabase }
   beforeAll(async () => { holder.db = await createTestDatabase() })
   afterAll(async () => { await holder.db?.drop() })
-  beforeEach(async () => { await holder.db.sql('TRUNCATE todos, projects, issues, memberships, all_types CASCADE') })
+  beforeEach(async () => { await holder.db.sql('TRUNCATE todos, projects, issues, memberships, all_types, trpc_sync_batches CASCADE') })
   return holder
 }
 

@@ -13,7 +13,7 @@ describe('atomicity', () => {
   const failing: [string, AllowOptions<TodoRow, Tx>, unknown][] = [
     ['load (not found)', {}, tanstack.update({ id: uid(404) }, { title: 'x' })],
     ['validate', { validate: (row) => row.title !== 'bad' }, tanstack.insert(todo(13, 'bad'))],
-    ['primaryKey', { load: (_d, { tx }) => tx.todo.findFirst({ where: { id: uid(1) } }) }, tanstack.delete({ title: 'no key' })],
+    ['primaryKey', { load: (d, { tx }) => tx.todo.findFirst({ where: { id: d.id ?? uid(1) } }) }, tanstack.delete({ title: 'no key' })],
     ['preApply', { preApply: ({ row }) => { if (row.title === 'boom') throw new Error('boom') } }, tanstack.insert(todo(13, 'boom'))],
     ['write (unique violation)', {}, tanstack.insert(todo(1, 'duplicate id'))],
     ['postApply', { postApply: ({ row }) => { if (row.title === 'late') throw new Error('late') } }, tanstack.insert(todo(13, 'late'))],

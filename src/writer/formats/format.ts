@@ -10,6 +10,14 @@ export interface Format<Batch = any> {
   readonly name: string
   readonly schema: z.ZodType<Batch>
   toOperations(batch: Batch): OperationInput[]
+  /** The batch's id, when it carries one: applied at most once (see batches.ts). */
+  batchId?(batch: Batch): string | undefined
+}
+
+/** A parsed batch: its operations, and its id if it has one. */
+export interface ParsedBatch {
+  id: string | undefined
+  operations: OperationInput[]
 }
 
 /** A custom parser: the batch as received → operations. Throwing rejects the batch as unparsable. */
@@ -18,8 +26,16 @@ export type Parser = (batch: unknown) => OperationInput[] | Promise<OperationInp
 /** `'tanstack'` (the default), `'json'`, a Format, or a custom parser function. */
 export type FormatOption = 'tanstack' | 'json' | Format | Parser
 
+/** Default `maxOperations`: a batch is one user's pending writes, not a bulk import. */
+export const defaultMaxOperations = 1_000
+
 /** Parses a batch with the given format; never throws anything but a `parse` WriterError. */
-export async function parseBatch(batch: unknown, format: FormatOption = 'tanstack'): Promise<OperationInput[]> {
+export async function parseBatch(batch: unknown, format: FormatOption = 'tanstack', maxOperations = defaultMaxOperations): Promise<ParsedBatch> {
+  // Checked before the format's schema, so an oversized batch costs no per-operation parsing.
+  const size = Array.isArray(batch) ? batch.length
+    : Array.isArray((batch as { operations?: unknown } | null)?.operations) ? (batch as { operations: unknown[] }).operations.length
+    : 0
+  if (size > maxOperations) throw tooLarge(size, maxOperations)
   let operations: unknown
   if (typeof format === 'function') {
     try {
@@ -29,11 +45,12 @@ export async function parseBatch(batch: unknown, format: FormatOption = 'tanstac
       throw e.kind === 'error' ? new WriterError({ step: 'parse', kind: 'invalid', reason: e.reason, cause: error }) : e
     }
     if (!Array.isArray(operations)) throw invalid('the parser did not return an array of operations')
-    return requireOperations(operations.map((op, index) => {
+    if (operations.length > maxOperations) throw tooLarge(operations.length, maxOperations)
+    return { id: undefined, operations: requireOperations(operations.map((op, index) => {
       const parsed = operationInput.safeParse(op)
       if (!parsed.success) throw invalid(`the parser returned an invalid operation: ${describe(parsed.error)}`, index, issuesOf(parsed.error))
       return parsed.data
-    }))
+    })) }
   }
   const f = format === 'tanstack' ? tanstackFormat : format === 'json' ? jsonFormat : format
   const parsed = f.schema.safeParse(batch)
@@ -43,12 +60,16 @@ export async function parseBatch(batch: unknown, format: FormatOption = 'tanstac
     const index = issues[0]?.path.find((p): p is number => typeof p === 'number')
     throw invalid(`not a ${f.name} batch: ${describe(parsed.error)}`, index, issues)
   }
-  return requireOperations(f.toOperations(parsed.data))
+  return { id: f.batchId?.(parsed.data), operations: requireOperations(f.toOperations(parsed.data)) }
 }
 
 function requireOperations(operations: OperationInput[]): OperationInput[] {
   if (operations.length === 0) throw invalid('the batch has no operations')
   return operations
+}
+
+function tooLarge(size: number, maxOperations: number): WriterError {
+  return invalid(`the batch has ${size} operations, more than the ${maxOperations} allowed (maxOperations)`)
 }
 
 function invalid(reason: string, operationIndex?: number, issues?: WriterIssue[]): WriterError {

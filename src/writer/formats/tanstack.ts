@@ -1,19 +1,21 @@
 // TanStack DB's transaction mutations (`PendingMutation[]`, as sent by a collection's onInsert /
 // onUpdate / onDelete). The row's key comes from `modified` for inserts and from `original` for updates
 // and deletes; an update writes `changes`. The table is `syncMetadata.relation` (set by Electric
-// collections); without it, a writer that allows exactly one model uses that model.
+// collections); without it, a writer that allows exactly one model uses that model. The batch's id is
+// the first mutation's `mutationId` (unique per mutation in TanStack DB, so per transaction too).
 import { z } from 'zod'
-import { tableName, type OperationInput } from '../operation.js'
+import { batchId, tableName, type OperationInput } from '../operation.js'
 import type { Format } from './format.js'
 
 const row = z.record(z.string(), z.unknown())
-// Other PendingMutation fields (mutationId, key, globalKey, metadata, ...) are allowed and ignored.
+// Other PendingMutation fields (key, globalKey, metadata, ...) are allowed and ignored.
 const syncMetadata = z.looseObject({ relation: tableName.optional() }).optional()
+const mutationId = batchId.optional()
 
 export const tanstackMutation = z.discriminatedUnion('type', [
-  z.looseObject({ type: z.literal('insert'), modified: row, syncMetadata }),
-  z.looseObject({ type: z.literal('update'), original: row, changes: row, syncMetadata }),
-  z.looseObject({ type: z.literal('delete'), original: row, syncMetadata }),
+  z.looseObject({ type: z.literal('insert'), modified: row, syncMetadata, mutationId }),
+  z.looseObject({ type: z.literal('update'), original: row, changes: row, syncMetadata, mutationId }),
+  z.looseObject({ type: z.literal('delete'), original: row, syncMetadata, mutationId }),
 ])
 export type TanstackMutation = z.infer<typeof tanstackMutation>
 
@@ -32,4 +34,5 @@ export const tanstackFormat: Format<TanstackBatch> = {
       case 'delete': return { type: 'delete', table, data: m.original }
     }
   }),
+  batchId: (batch) => batch[0]?.mutationId,
 }

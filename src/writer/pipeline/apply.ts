@@ -1,9 +1,12 @@
 // The per-operation stages, in order, inside the batch's transaction:
-// beforeAll (first operation on each allowed model) → load → validate → primary key → preApply → write → postApply.
+// beforeAll (first operation on each allowed model) → load (locked) → authorize → conflict → validate → primary key →
+// preApply → write → postApply.
 import { toWriterError, type WriterStep } from '../errors.js'
 import type { ApplyContext, OperationHooks } from '../hooks.js'
 import type { OperationType } from '../operation.js'
 import { requirePrimaryKey } from '../prisma.js'
+import { authorizeOperation } from './authorize.js'
+import { requireNoConflict } from './conflict.js'
 import { loadOriginal } from './load.js'
 import type { AnyRow, Entry, Prepared } from './prepare.js'
 import { validateRow } from './validate.js'
@@ -36,6 +39,8 @@ export async function applyOperation(prepared: Prepared, tx: unknown, beforeAllD
   const row: AnyRow = operation.type === 'insert' ? operation.data
     : operation.type === 'update' ? { ...original, ...operation.changes }
     : original!
+  await authorizeOperation(prepared, tx, original, operation.type === 'delete' ? null : row)
+  if (original) requireNoConflict(prepared, original)
 
   if (validate) await step('validate', index, () => validateRow(validate, row, { tx, operation, original }))
 
