@@ -26,7 +26,7 @@ export interface EmbeddedSyncOptions {
   /** The app's Prisma client: model metadata for keyword shapes over its tables. */
   prisma?: object
   /** Postgres with wal_level=logical; default `process.env.DATABASE_URL`. */
-  databaseUrl?: string
+  databaseUrl?: string | undefined
   /** Engine settings: slot and publication names, retention, chunk size, timeouts. */
   engine?: Omit<EngineOptions, 'databaseUrl'>
 }
