@@ -41,7 +41,7 @@ export interface LiveShapeOptions<Row = unknown> {
    * Start from this snapshot (the server's `prefetch` of the same procedure and input): its rows are
    * there at once, `ready` is resolved, and the subscription resumes from its `lastEventId`.
    */
-  initial?: ShapeSnapshot<Row>
+  initial?: ShapeSnapshot<Row> | undefined
 }
 
 export class LiveShape<Row> {
