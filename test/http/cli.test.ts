@@ -2,6 +2,7 @@
 // shape logs do not outlive it, so a clean stop drops its replication slot (which would otherwise make
 // Postgres retain WAL while it is down), unless CLEANUP_REPLICATION_SLOTS_ON_SHUTDOWN=false keeps it.
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, type TestDatabase } from '../support/db.js'
@@ -35,19 +36,23 @@ async function runUntilSigterm(env: Record<string, string>): Promise<{ code: num
   }
 }
 
+const streamId = (what: string) => `cli_${what}_${randomBytes(4).toString('hex')}`
+
 describe('trpc-sync-server on SIGTERM', () => {
   it('exits 0 and drops its replication slot', { timeout: 60_000 }, async () => {
-    const result = await runUntilSigterm({ ELECTRIC_REPLICATION_STREAM_ID: 'cli_drop' })
+    const id = streamId('drop')
+    const result = await runUntilSigterm({ ELECTRIC_REPLICATION_STREAM_ID: id })
     expect(result.slotWhileRunning, result.output).toBe(true)
     expect(result.code, result.output).toBe(0)
-    expect(await db.sql(`SELECT slot_name FROM pg_replication_slots WHERE slot_name = 'trpc_sync_cli_drop'`)).toEqual([])
+    expect(await db.sql(`SELECT slot_name FROM pg_replication_slots WHERE slot_name = $1`, [`trpc_sync_${id}`])).toEqual([])
   })
 
   it('keeps the slot with CLEANUP_REPLICATION_SLOTS_ON_SHUTDOWN=false, and says what that costs', { timeout: 60_000 }, async () => {
-    const result = await runUntilSigterm({ ELECTRIC_REPLICATION_STREAM_ID: 'cli_keep', CLEANUP_REPLICATION_SLOTS_ON_SHUTDOWN: 'false' })
+    const id = streamId('keep')
+    const result = await runUntilSigterm({ ELECTRIC_REPLICATION_STREAM_ID: id, CLEANUP_REPLICATION_SLOTS_ON_SHUTDOWN: 'false' })
     expect(result.code, result.output).toBe(0)
     expect(result.output).toMatch(/warning: .*keeps the replication slot.*retains WAL/)
-    expect(await db.sql(`SELECT slot_name FROM pg_replication_slots WHERE slot_name = 'trpc_sync_cli_keep'`)).toHaveLength(1)
-    await db.sql(`SELECT pg_drop_replication_slot('trpc_sync_cli_keep')`)
+    expect(await db.sql(`SELECT slot_name FROM pg_replication_slots WHERE slot_name = $1`, [`trpc_sync_${id}`])).toHaveLength(1)
+    await db.sql(`SELECT pg_drop_replication_slot($1)`, [`trpc_sync_${id}`])
   })
 })
