@@ -29,8 +29,9 @@ let packed: { files: { path: string }[] }
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'trpc-sync-package-'))
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'pipe' })
-  const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8' })
+  // No build beforehand: `npm pack` must build dist/ itself (the `prepare` script), as a git install does.
+  rmSync(join(root, 'dist'), { recursive: true, force: true })
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   packed = (JSON.parse(out) as { filename: string; files: { path: string }[] }[])[0]!
   tarball = join(work, (packed as unknown as { filename: string }).filename)
 })
