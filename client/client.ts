@@ -10,9 +10,17 @@ import { clientTransformer } from './transformer.js'
 import { batchRetryLink, type BatchRetryLinkOptions } from './retry-link.js'
 import { connectionOf, type Connection } from './connection.js'
 
-export interface SyncClientOptions extends Omit<WebSocketClientOptions, 'url' | 'experimental_encoder'> {
+/**
+ * A WebSocket class: the browser's, or the `ws` package's default export (whose type differs from the
+ * DOM's in details tRPC's client never uses), described by its constructor so no `ws` types are needed.
+ */
+export type WebSocketConstructor = typeof globalThis.WebSocket | (new (url: string, protocols?: string | string[]) => object)
+
+export interface SyncClientOptions extends Omit<WebSocketClientOptions, 'url' | 'experimental_encoder' | 'WebSocket'> {
   /** `ws://host/trpc` (the server's `createSyncWSServer` path). */
   url: string
+  /** Default `globalThis.WebSocket`; on Node 20, pass `WebSocket` from `ws`. */
+  WebSocket?: WebSocketConstructor | undefined
   /** Must match the server's transformer; default superjson with Prisma's Decimal. */
   transformer?: SuperJSON
   /** How mutations with a batch id are sent again when their answer is lost (default: up to 30 sends). */
@@ -31,7 +39,7 @@ export type SyncClient<TRouter extends AnyTRPCRouter> = TRPCClient<TRouter> & {
 export function createSyncClient<TRouter extends AnyTRPCRouter>(options: SyncClientOptions): SyncClient<TRouter> {
   const { transformer = clientTransformer, WebSocket = globalThis.WebSocket, batchRetry, ...rest } = options
   if (!WebSocket) throw new Error('createSyncClient: no global WebSocket here (Node 20): pass { WebSocket } from the `ws` package')
-  const ws = createWSClient({ keepAlive: { enabled: true }, ...rest, WebSocket })
+  const ws = createWSClient({ keepAlive: { enabled: true }, ...rest, WebSocket: WebSocket as typeof globalThis.WebSocket })
   const link = wsLink({ client: ws, transformer } as Parameters<typeof wsLink>[0]) as TRPCLink<TRouter>
   let closed = false
   const retry = batchRetryLink<TRouter>({ ...batchRetry, isClosed: () => closed })

@@ -42,7 +42,7 @@ export interface LiveShapeOptions<Row = unknown> {
    * Start from this snapshot (the server's `prefetch` of the same procedure and input): its rows are
    * there at once, `ready` is resolved, and the subscription resumes from its `lastEventId`.
    */
-  initial?: ShapeSnapshot<Row>
+  initial?: ShapeSnapshot<Row> | undefined
   /**
    * Called when a listener throws. The other listeners are still called and the subscription goes on
    * (one broken consumer must not stop the rest). Default: `console.error`.

@@ -14,8 +14,8 @@ export async function preflight(
 ): Promise<{ lock: pg.Client; published: Set<number> }> {
   let settings
   try {
-    settings = (await pool.query<{ wal_level: string; can_replicate: boolean }>(
-      `SELECT current_setting('wal_level') AS wal_level,
+    settings = (await pool.query<{ wal_level: string; can_replicate: boolean; role: string }>(
+      `SELECT current_setting('wal_level') AS wal_level, quote_ident(current_user) AS role,
               (SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user) AS can_replicate`,
     )).rows[0]!
   } catch (error) {
@@ -29,7 +29,7 @@ export async function preflight(
   if (!settings.can_replicate) {
     throw new EngineError('database',
       'the database role lacks the REPLICATION attribute needed for logical replication. ' +
-      'Run `ALTER ROLE <role> WITH REPLICATION;` as a superuser, or connect as a role that has it.')
+      `Run \`ALTER ROLE ${settings.role} WITH REPLICATION;\` as a superuser, or connect as a role that has it.`)
   }
 
   const lock = new pg.Client({ connectionString: databaseUrl })

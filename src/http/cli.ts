@@ -4,7 +4,8 @@
 //   ELECTRIC_SECRET (or ELECTRIC_INSECURE=true), ELECTRIC_ENABLE_INTEGRATION_TESTING=true (shape DELETE),
 //   ELECTRIC_LONG_POLL_TIMEOUT (ms), ELECTRIC_CACHE_MAX_AGE / ELECTRIC_CACHE_STALE_AGE (s),
 //   ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD, ELECTRIC_REPLICATION_STREAM_ID (slot/publication suffix),
-//   CLEANUP_REPLICATION_SLOTS_ON_SHUTDOWN=true (temporary slot).
+//   CLEANUP_REPLICATION_SLOTS_ON_SHUTDOWN (default true: the slot is dropped on SIGINT/SIGTERM, as the shape
+//   logs do not outlive the process; `false` keeps it, and Postgres retains WAL for it while the server is down).
 import { redactUrl } from '../engine/database-url.js'
 import { startShapeServer } from './server.js'
 
@@ -22,6 +23,11 @@ async function main(): Promise<void> {
     throw new Error('set ELECTRIC_SECRET (clients then pass ?secret=...), or ELECTRIC_INSECURE=true to serve shapes without one')
   }
   const streamId = env.ELECTRIC_REPLICATION_STREAM_ID
+  const keepSlot = env.CLEANUP_REPLICATION_SLOTS_ON_SHUTDOWN === 'false'
+  if (keepSlot) {
+    log('warning: CLEANUP_REPLICATION_SLOTS_ON_SHUTDOWN=false keeps the replication slot after shutdown; Postgres retains ' +
+      'WAL for it until this server runs again, and shape logs are in memory (clients refetch after a restart anyway)')
+  }
   const running = await startShapeServer({
     databaseUrl,
     port: number('PORT') ?? 3000,
@@ -35,7 +41,7 @@ async function main(): Promise<void> {
       chunkBytes: number('ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD'),
       slotName: streamId ? `trpc_sync_${streamId}` : undefined,
       publicationName: streamId ? `trpc_sync_publication_${streamId}` : undefined,
-      temporarySlot: env.CLEANUP_REPLICATION_SLOTS_ON_SHUTDOWN === 'true',
+      temporarySlot: keepSlot ? false : undefined,
       liveTimeoutMs: number('ELECTRIC_LONG_POLL_TIMEOUT'),
       log,
     }),
@@ -47,7 +53,7 @@ async function main(): Promise<void> {
   const stop = async () => {
     if (stopping) return
     stopping = true
-    await running.close()
+    await running.close().catch((error: Error) => log(`error while stopping: ${error.message}`))
     process.exit(0)
   }
   process.on('SIGINT', stop)

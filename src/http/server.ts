@@ -175,7 +175,10 @@ export interface RunningShapeServer {
 export async function startShapeServer(options: StartShapeServerOptions): Promise<RunningShapeServer> {
   const { databaseUrl, port = 3000, host, engine: engineOptions, ...rest } = options
   let engine: Promise<EmbeddedEngine> | undefined
-  const start = () => (engine ??= EmbeddedEngine.start({ ...engineOptions, databaseUrl }).catch((error) => {
+  // The engine's shape logs live in memory, so a slot kept after close would only make Postgres retain WAL
+  // until the server returns (which then refetches everything anyway): it is dropped unless asked otherwise.
+  const temporarySlot = engineOptions?.temporarySlot ?? true
+  const start = () => (engine ??= EmbeddedEngine.start({ ...engineOptions, temporarySlot, databaseUrl }).catch((error) => {
     engine = undefined
     throw error
   }))

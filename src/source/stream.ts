@@ -47,8 +47,10 @@ export async function* streamShape(
       result = await source.fetch(definition, { offset, handle, live: isLive, signal, changesOnly: options.changesOnly ?? false })
       retryDelay = 0
     } catch (error) {
-      // A bad shape or offset is final; anything else (a restarting database) is retried with backoff.
-      if (isClientError(error) || signal?.aborted) throw error
+      // Aborted (the reader stopped, or the source is closing under it): the stream ends. A bad shape or
+      // offset is final; anything else (a restarting database) is retried with backoff.
+      if (signal?.aborted) return
+      if (isClientError(error)) throw error
       retryDelay = Math.min(Math.max(retryDelay * 2, 100), 5000)
       await new Promise((r) => setTimeout(r, retryDelay))
       continue

@@ -26,7 +26,7 @@ export interface EmbeddedSyncOptions {
   /** The app's Prisma client: model metadata for keyword shapes over its tables. */
   prisma?: object
   /** Postgres with wal_level=logical; default `process.env.DATABASE_URL`. */
-  databaseUrl?: string
+  databaseUrl?: string | undefined
   /** Engine settings: slot and publication names, retention, chunk size, timeouts. */
   engine?: Omit<EngineOptions, 'databaseUrl'>
 }
@@ -53,6 +53,8 @@ export type PrismaRow<D, O> = O extends { select: infer S } ? (S extends object 
 export class Sync {
   private sourcePromise: Promise<ShapeSource> | undefined
   private closed = false
+  /** Aborted by close(): every open stream ends (its loop exits) before the source closes under it. */
+  private readonly closing = new AbortController()
   private liveViews: LiveViews | undefined
   private readonly interrupts = new InterruptRegistry()
 
@@ -92,8 +94,13 @@ export class Sync {
   async *events<Row>(shape: Shape<Row>, options: StreamOptions = {}): AsyncGenerator<SharedEvent<Row>> {
     const source = await this.source()
     const toEvent = converterFor<Row>(shape.model)
-    for await (const item of streamShape(source, fullReplica(shape), options)) {
-      yield { event: toEvent(item), handle: item.handle, offset: item.offset }
+    const { signal, release } = untilClosed(this.closing.signal, options.signal)
+    try {
+      for await (const item of streamShape(source, fullReplica(shape), { ...options, signal })) {
+        yield { event: toEvent(item), handle: item.handle, offset: item.offset }
+      }
+    } finally {
+      release()
     }
   }
 
@@ -164,6 +171,7 @@ export class Sync {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.closing.abort()
     await this.liveViews?.close()
     const source = await this.sourcePromise?.catch(() => undefined)
     await source?.close()
@@ -212,6 +220,16 @@ export function fullReplica<Row>(shape: Shape<Row>) {
 
 export function createSync(options: SyncOptions = {}): Sync {
   return new Sync(options)
+}
+
+/** A signal aborted by close() or by the reader's own signal; `release` unhooks it from both. */
+function untilClosed(closing: AbortSignal, own: AbortSignal | undefined): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController()
+  const abort = () => controller.abort()
+  if (closing.aborted || own?.aborted) abort()
+  closing.addEventListener('abort', abort, { once: true })
+  own?.addEventListener('abort', abort, { once: true })
+  return { signal: controller.signal, release: () => { closing.removeEventListener('abort', abort); own?.removeEventListener('abort', abort) } }
 }
 
 async function* positioned<Row>(events: AsyncIterable<SharedEvent<Row>>): AsyncGenerator<TrackedEvent<Row>> {

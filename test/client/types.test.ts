@@ -2,7 +2,8 @@
 // by select), inputs by the allowed where subset; the client's event type is the server's.
 import { describe, expectTypeOf, it } from 'vitest'
 import type { Prisma } from '../../generated/prisma/client.js'
-import { liveShape, type LiveShape, type SyncClient, type SyncEvent } from '../../client/index.js'
+import WebSocket from 'ws'
+import { createSyncClient, liveShape, type LiveShape, type SyncClient, type SyncEvent } from '../../client/index.js'
 import type { AppRouter } from '../trpc/app.js'
 
 type Todo = { id: string; title: string; completed: boolean; ownerId: string; createdAt: Date }
@@ -20,5 +21,10 @@ describe('client types', () => {
       expectTypeOf<{ where: { title: { search: 'x' } } }>().not.toExtend<Input>()
     }
     void typesOnly
+  })
+
+  it('takes the ws package\'s WebSocket class as it is (Node 20)', () => {
+    const make = () => createSyncClient<AppRouter>({ url: 'ws://localhost:1/trpc', WebSocket })
+    expectTypeOf(make).returns.toEqualTypeOf<SyncClient<AppRouter>>()
   })
 })

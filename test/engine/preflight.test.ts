@@ -26,7 +26,7 @@ describe('preflight', () => {
     const url = new URL(db.url)
     url.username = role
     url.password = 'pw'
-    await expect(startEngine(url.toString())).rejects.toThrow(/REPLICATION attribute.*ALTER ROLE/)
+    await expect(startEngine(url.toString())).rejects.toThrow(`Run \`ALTER ROLE ${role} WITH REPLICATION;\``)
     await db.sql(`DROP ROLE ${role}`)
   })
 

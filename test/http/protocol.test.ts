@@ -2,6 +2,7 @@
 // cache-control, CORS and preflights, HEAD, subsets, transforms, interrupts, and arbitrary client input.
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { EmbeddedEngine } from '../../src/engine/index.js'
 import { Shape } from '../../src/sync/shape.js'
 import type { Sync } from '../../src/sync/sync.js'
 import { createTestDatabase, type TestDatabase } from '../support/db.js'
@@ -66,8 +67,13 @@ async function get(path: string, query: string, init: RequestInit = {}) {
   return { status: response.status, headers: response.headers, text: await response.text() }
 }
 
-/** The handle and the offset after the initial snapshot. */
+/**
+ * The handle and the offset after the initial snapshot, with every earlier commit in the log: otherwise a
+ * change still on its way through replication (an earlier test's last write) answers the next live
+ * request at once, which then is never held, and `held()` waits forever.
+ */
 async function synced(path = '/todos'): Promise<{ handle: string; offset: string }> {
+  await ((await sync.source()) as EmbeddedEngine).flush()
   let r = await get(path, 'offset=-1')
   let handle = r.headers.get('electric-handle')!
   let offset = r.headers.get('electric-offset')!

@@ -87,7 +87,7 @@ describe('reliability', () => {
     const clients: { trpc: SyncClient<AppRouter>; shape: LiveShape<Todo>; filter: Filter }[] = []
     for (let i = 0; i < trpcClients; i++) {
       const user = users[i % users.length]!
-      const trpc = createSyncClient<AppRouter>({ url: `ws://localhost:${port}/trpc`, WebSocket: WebSocket as never, connectionParams: { user } })
+      const trpc = createSyncClient<AppRouter>({ url: `ws://localhost:${port}/trpc`, WebSocket, connectionParams: { user } })
       const filter = filters[i % filters.length]!
       const shape = liveShape(trpc.todos.sync, { where: filter }) as unknown as LiveShape<Todo>
       clients.push({ trpc, shape, filter })
@@ -97,7 +97,7 @@ describe('reliability', () => {
       return new Shape(stream)
     })
     // A client that subscribes and then stops reading its socket.
-    const stalled = createSyncClient<AppRouter>({ url: `ws://localhost:${port}/trpc`, WebSocket: WebSocket as never, connectionParams: { user: 'ann' } })
+    const stalled = createSyncClient<AppRouter>({ url: `ws://localhost:${port}/trpc`, WebSocket, connectionParams: { user: 'ann' } })
     const stalledShape = liveShape(stalled.todos.sync, {})
     await Promise.all(clients.map((c) => c.shape.ready))
     await stalledShape.ready
@@ -107,7 +107,7 @@ describe('reliability', () => {
 
     const acknowledged: string[] = []
     let failedWrites = 0
-    const writer = createSyncClient<AppRouter>({ url: `ws://localhost:${port}/trpc`, WebSocket: WebSocket as never, connectionParams: { user: 'ben' } })
+    const writer = createSyncClient<AppRouter>({ url: `ws://localhost:${port}/trpc`, WebSocket, connectionParams: { user: 'ben' } })
     async function workload(round: number): Promise<void> {
       for (let i = 0; i < writesPerRound; i++) {
         const id = randomUUID()

@@ -89,3 +89,41 @@ describe('createSync', () => {
     expect(() => sync.shape(db.prisma.todo, { where: { nope: 1 } as never })).toThrow(ShapeError)
   })
 })
+
+describe('sync.close()', () => {
+  it('ends a running `for await` over sync.stream cleanly, and a stream started after close throws where it is awaited', async () => {
+    const ownDb = await createTestDatabase()
+    const closing = createSync({
+      prisma: ownDb.prisma, databaseUrl: ownDb.url,
+      engine: { slotName: `t_${randomBytes(5).toString('hex')}`, temporarySlot: true },
+    })
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => { unhandled.push(reason) }
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const shape = closing.shape(ownDb.prisma.todo)
+      let upToDate = false
+      const seen: string[] = []
+      // The README's loop: nothing around it catches.
+      const loop = (async () => {
+        for await (const event of closing.stream(shape)) {
+          seen.push(event.type)
+          if (event.type === 'up-to-date') upToDate = true
+        }
+        return 'ended'
+      })()
+      await until(() => upToDate, 'the stream to be live')
+      await closing.close()
+      await expect(loop).resolves.toBe('ended')
+      expect(seen).not.toContain('must-refetch')
+      const late = (async () => { for await (const event of closing.stream(shape)) void event })()
+      await expect(late).rejects.toThrow(/closed/)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+      await closing.close()
+      await ownDb.drop()
+    }
+  })
+})

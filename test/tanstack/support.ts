@@ -2,7 +2,8 @@
 // `todos.sync` subscription and `todos.mutate` mutation, cleaned up after each test.
 import { afterEach } from 'vitest'
 import { createCollection } from '@tanstack/db'
-import { trpcCollectionOptions, type MutationProcedure, type ShapeProcedure, type SyncClient, type TrackedEvent } from '../../client/index.js'
+import type { ShapeProcedure, SyncClient, TrackedEvent } from '../../client/index.js'
+import { trpcCollectionOptions, type MutationProcedure } from '../../client/tanstack/index.js'
 import type { AppRouter } from '../trpc/app.js'
 import type { TestApp } from '../trpc/support.js'
 

@@ -1,7 +1,8 @@
 // Row and key types flow from the router into the collection options, with no annotations.
 import { describe, expectTypeOf, it } from 'vitest'
 import { createCollection } from '@tanstack/db'
-import { trpcCollectionOptions, type SyncClient, type TrpcCollectionOptions } from '../../client/index.js'
+import type { SyncClient } from '../../client/index.js'
+import { trpcCollectionOptions, type TrpcCollectionOptions } from '../../client/tanstack/index.js'
 import type { AppRouter as DemoRouter } from '../../demo/router.js'
 import type { AppRouter } from '../trpc/app.js'
 import type { Todo } from './support.js'
