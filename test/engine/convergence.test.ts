@@ -132,7 +132,8 @@ async function runOnce(spec: RunSpec): Promise<void> {
           : step.at === 'last' ? items.length - 1 : Math.floor(step.at * items.length)
       if (index < 0) return // the reader failed before its snapshot: the convergence check reports it
       const at = items[index]!
-      const prefix = items.slice(0, index + 1)
+      // Offset -1 starts over (no handle is sent, the log may be another one): nothing is kept.
+      const prefix = at.offset === '-1' ? [] : items.slice(0, index + 1)
       const reader = new LiveReader(engine, from.def, { offset: at.offset, handle: at.handle })
       // Nothing arrives before this synchronous replay: the reader's first fetch is still pending.
       for (const item of prefix) reader.state.apply(item.message)
