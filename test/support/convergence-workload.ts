@@ -109,7 +109,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('resume' as const),
       reader: fc.nat({ max: 15 }),
-      at: fc.oneof(fc.constantFrom('snapshot-end' as const, 'change' as const, 'last' as const), fc.noBias(fc.nat({ max: 999 })).map((n) => n / 1000)),
+      at: fc.oneof(
+        { weight: 2, arbitrary: fc.constant('snapshot-end' as const) },
+        { weight: 1, arbitrary: fc.constantFrom('change' as const, 'last' as const) },
+        { weight: 2, arbitrary: fc.noBias(fc.nat({ max: 999 })).map((n) => n / 1000) },
+      ),
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('rotate' as const), reader: fc.nat({ max: 15 }) }) },
