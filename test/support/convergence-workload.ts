@@ -16,7 +16,9 @@ const keysPerWriter = 10
 
 /** A `doc` value: SQL NULL, a short text, or a TOAST-sized text expanded from a seed. */
 export type DocSpec = null | { short: number } | { toast: number }
-export interface RowSpec { k: number; grp: number; val: string | null; flag: boolean; doc: DocSpec }
+export interface RowValues { grp: number; val: string | null; flag: boolean; doc: DocSpec }
+/** A row a writer inserts, at its key number `k`. */
+export interface RowSpec extends RowValues { k: number }
 
 export type Op =
   | { kind: 'insert'; rows: RowSpec[]; undo: boolean }
@@ -52,7 +54,8 @@ export interface RunSpec {
   published: boolean
   chunkBytes: number
   maxLogEntries: number
-  initial: (RowSpec | null)[]
+  /** Row i (if any) is the initial row with id i. */
+  initial: (RowValues | null)[]
   programs: Tx[][]
   steps: Step[]
 }
@@ -65,7 +68,8 @@ const doc: fc.Arbitrary<DocSpec> = fc.oneof(
   { weight: 1, arbitrary: fc.nat({ max: 99 }).map((short) => ({ short })) },
   { weight: 2, arbitrary: fc.nat().map((toast) => ({ toast })) },
 )
-const row: fc.Arbitrary<RowSpec> = fc.record({ k, grp, val, flag: fc.boolean(), doc })
+const values: fc.Arbitrary<RowValues> = fc.record({ grp, val, flag: fc.boolean(), doc })
+const row: fc.Arbitrary<RowSpec> = fc.record({ k, values }).map(({ k, values }) => ({ k, ...values }))
 const rarely = fc.nat({ max: 9 }).map((n) => n === 0)
 
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -127,7 +131,7 @@ export const runSpec: fc.Arbitrary<RunSpec> = fc.record({
   published: fc.boolean(),
   chunkBytes: fc.constantFrom(1500, 4000, 20_000),
   maxLogEntries: fc.constantFrom(25, 100_000, 100_000),
-  initial: fc.array(fc.option(row, { nil: null, freq: 3 }), { minLength: 4 * keysPerWriter, maxLength: 4 * keysPerWriter }),
+  initial: fc.array(fc.option(values, { nil: null, freq: 3 }), { minLength: 4 * keysPerWriter, maxLength: 4 * keysPerWriter }),
   programs: fc.array(fc.array(tx, { minLength: 1, maxLength: 5 }), { minLength: 4, maxLength: 4 }),
   firstShape: shape,
   firstShapeAt: fc.nat({ max: 20 }),
@@ -156,9 +160,9 @@ export function docText(spec: DocSpec): string | null {
   return text
 }
 
-/** Ids the run's initial rows get: row i of the spec is id i when the run has enough writers for it. */
-export function initialRows(spec: RunSpec): { id: number; row: RowSpec }[] {
-  const rows: { id: number; row: RowSpec }[] = []
+/** The run's initial rows by id: those of ids the run's writers own. */
+export function initialRows(spec: RunSpec): { id: number; row: RowValues }[] {
+  const rows: { id: number; row: RowValues }[] = []
   spec.initial.forEach((row, id) => { if (row && id < spec.writers * keysPerWriter) rows.push({ id, row }) })
   return rows
 }
