@@ -39,11 +39,6 @@ const publicationName = 'conv_publication'
 const columns = ['id', 'grp', 'val', 'flag', 'doc']
 /** Bound on waiting for a reader, so a stuck reader fails the run instead of hanging it. */
 const readerWaitMs = 30_000
-/**
- * The table's replica identity is the run's to choose: an engine that still sets REPLICA IDENTITY FULL
- * by default (the `replicaIdentityFull` option) is told not to; one without the option ignores this.
- */
-const leaveIdentityAlone = { replicaIdentityFull: false } as Record<string, unknown>
 
 let db: TestDatabase
 const clients: pg.Client[] = []
@@ -101,7 +96,7 @@ async function prepare(spec: RunSpec): Promise<void> {
 async function runOnce(spec: RunSpec): Promise<void> {
   await prepare(spec)
   const engine = await startEngine(db.url, {
-    liveTimeoutMs: 100, chunkBytes: spec.chunkBytes, maxLogEntries: spec.maxLogEntries, publicationName, ...leaveIdentityAlone,
+    liveTimeoutMs: 100, chunkBytes: spec.chunkBytes, maxLogEntries: spec.maxLogEntries, publicationName,
   })
   const counters: WorkloadCounters = { committed: 0, rolledBack: 0, undone: 0, failedStatements: 0, unchangedToastUpdates: 0 }
   const writers = clients.slice(0, spec.writers).map((client, i) => new Writer(client, i, spec.writers, spec.programs[i]!, counters))
