@@ -97,6 +97,9 @@ async function runOnce(spec: RunSpec): Promise<void> {
   await prepare(spec)
   const engine = await startEngine(db.url, {
     liveTimeoutMs: 100, chunkBytes: spec.chunkBytes, maxLogEntries: spec.maxLogEntries, publicationName,
+    // The engine's ALTER TABLE queues the writers' statements behind it while it waits for their open
+    // transactions: short tries keep the harness's writers moving (as many tries as the default's 9 s).
+    tableLockTimeoutMs: 100, tableLockAttempts: 90,
   })
   const counters: WorkloadCounters = { committed: 0, rolledBack: 0, undone: 0, failedStatements: 0, unchangedToastUpdates: 0 }
   const writers = clients.slice(0, spec.writers).map((client, i) => new Writer(client, i, spec.writers, spec.programs[i]!, counters))
@@ -118,8 +121,11 @@ async function runOnce(spec: RunSpec): Promise<void> {
       track(`#${readers.length} ${describeShape(def)}`, def, new LiveReader(engine, def))
     } else if (step.kind === 'resume' && readers.length) {
       const from = readers[step.reader % readers.length]!
-      await bounded(until(() => history(from).some((i) => control(i.message) === 'snapshot-end') || from.error !== undefined),
-        `${from.label} to reach snapshot-end`)
+      // A first snapshot waits for the table's open writers (the engine's publish wait, the ALTER's lock):
+      // the writers go on meanwhile, as they would on their own, or this harness would wait for itself.
+      let next = 0
+      await bounded(until(() => history(from).some((i) => control(i.message) === 'snapshot-end') || from.error !== undefined,
+        () => writers[next++ % writers.length]!.step(true)), `${from.label} to reach snapshot-end`)
       const items = history(from)
       const lastChange = items.findLastIndex((i) => kindOf(i) === 'change')
       const index = step.at === 'snapshot-end' ? items.findLastIndex((i) => control(i.message) === 'snapshot-end')
@@ -225,8 +231,12 @@ function describeShape(def: ShapeDefinition): string {
     `${def.columns ? ` columns=${def.columns.join(',')}` : ''} replica=${def.replica}`
 }
 
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((r) => setTimeout(r, 2))
+/** Polls `check`; every 20 ms it is still false, `meanwhile` runs (one writer statement). */
+async function until(check: () => boolean, meanwhile?: () => Promise<unknown>): Promise<void> {
+  for (let waited = 0; !check(); waited += 2) {
+    await new Promise((r) => setTimeout(r, 2))
+    if (meanwhile && waited > 0 && waited % 20 === 0) await meanwhile()
+  }
 }
 
 async function bounded<T>(promise: Promise<T>, what: string): Promise<T> {
@@ -252,7 +262,7 @@ describe('convergence', () => {
       if (pinned.published === undefined) expect(totals.firstPublish, 'runs that publish the table under load').toBeGreaterThanOrEqual(runs * 0.25)
       expect(totals.resumed['snapshot-end'], 'readers resumed at snapshot-end').toBeGreaterThanOrEqual(runs * 0.1)
       expect(totals.resumed['mid-snapshot'], 'readers resumed inside a snapshot').toBeGreaterThanOrEqual(runs * 0.1)
-      expect(totals.resumed.change, 'readers resumed after a change').toBeGreaterThanOrEqual(runs * 0.1)
+      expect(totals.resumed.change, 'readers resumed after a change').toBeGreaterThanOrEqual(runs * 0.05)
       expect(totals.mustRefetch, 'must-refetch answers followed').toBeGreaterThanOrEqual(runs * 0.1)
       expect(totals.unchangedToastUpdates, 'updates leaving a TOASTed value unchanged').toBeGreaterThanOrEqual(runs * 0.5)
       expect(totals.rolledBack, 'rolled-back transactions').toBeGreaterThanOrEqual(runs * 0.5)
