@@ -9,6 +9,7 @@ import fc from 'fast-check'
 import pg from 'pg'
 import { loadTable, type TableInfo } from '../../src/engine/catalog.js'
 import { compileWhere, WhereError, type ColumnTypes } from '../../src/where/index.js'
+import { lit, Param, render, sql, type Sql } from '../support/sql-fragments.js'
 import { createLocaleDatabase, icuAvailable, localeUnavailable, type LocaleDatabase, type LocaleKind } from '../support/locale-db.js'
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 600)
@@ -48,23 +49,6 @@ const textValue = fc.oneof(
 const quote = (v: string) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`
 const arrayValue = fc.array(fc.option(textValue, { freq: 5 }), { maxLength: 3 })
   .map((xs) => `{${xs.map((x) => (x === null ? 'NULL' : quote(x))).join(',')}}`)
-const lit = (v: string) => `'${v.replaceAll("'", "''")}'`
-
-class Param {
-  constructor(readonly value: string, readonly cast?: string) {}
-}
-type Sql = readonly (string | Param)[]
-const sql = (strings: TemplateStringsArray, ...parts: Sql[]): Sql =>
-  strings.flatMap((s, i) => (i < parts.length ? [s, ...parts[i]!] : [s]))
-function render(s: Sql): { text: string; params: string[] } {
-  const params: string[] = []
-  const text = s.map((p) => {
-    if (typeof p === 'string') return p
-    params.push(p.value)
-    return p.cast ? `$${params.length}::${p.cast}` : `$${params.length}`
-  }).join('')
-  return { text, params }
-}
 
 function generators(columns: readonly Column[], collations: readonly string[]) {
   const scalars = columns.filter((c) => !c.type.endsWith('[]')).map((c) => c.name)

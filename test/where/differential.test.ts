@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import pg from 'pg'
 import { createTestDatabase, type TestDatabase } from '../support/db.js'
+import { lit, Param, render, sql, type Sql } from '../support/sql-fragments.js'
 import { compileWhere, WhereError, type Collation, type ColumnTypes } from '../../src/where/index.js'
 import { databaseCollation, DATABASE_COLLATION_SQL } from '../../src/engine/collations.js'
 
@@ -103,25 +104,7 @@ const VALUES: Record<Ty, fc.Arbitrary<string>> = {
 
 const rowArb = fc.record(Object.fromEntries(TYPES.map((t) => [t, fc.option(VALUES[t], { freq: 5 })])) as Record<Ty, fc.Arbitrary<string | null>>)
 
-// ---- where clauses: SQL fragments with parameters numbered when rendered
-
-class Param {
-  constructor(readonly value: string, readonly cast?: string) {}
-}
-type Sql = readonly (string | Param)[]
-const sql = (strings: TemplateStringsArray, ...parts: (Sql | string)[]): Sql =>
-  strings.flatMap((s, i) => (i < parts.length ? [s, ...(typeof parts[i] === 'string' ? [parts[i] as string] : (parts[i] as Sql))] : [s]))
-const lit = (text: string) => `'${text.replaceAll("'", "''")}'`
-
-function render(s: Sql): { text: string; params: string[] } {
-  const params: string[] = []
-  const text = s.map((p) => {
-    if (typeof p === 'string') return p
-    params.push(p.value)
-    return p.cast ? `$${params.length}::${p.cast}` : `$${params.length}`
-  }).join('')
-  return { text, params }
-}
+// ---- where clauses (SQL fragments: test/support/sql-fragments.ts)
 
 const NUMERIC_TYPES: readonly Ty[] = ['int2', 'int4', 'int8', 'numeric', 'float4', 'float8']
 const STRING_TYPES: readonly Ty[] = ['text', 'varchar', 'bpchar']
