@@ -38,19 +38,25 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     async drop() {
       await prisma.$disconnect()
       await pool.end()
-      // A terminated walsender keeps its slot active for a moment: drop the slots until none is left.
-      for (let attempt = 0; ; attempt++) {
-        await adminQuery(serverUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`)
-        await adminQuery(serverUrl, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '${name}' AND NOT active`)
-        try {
-          await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-          return
-        } catch (error) {
-          if (attempt > 50 || !/replication slot/.test((error as Error).message)) throw error
-          await new Promise((r) => setTimeout(r, 100))
-        }
-      }
+      await dropDatabase(name)
     },
+  }
+}
+
+/** Drops a test database with its replication slots (terminating its sessions first). */
+export async function dropDatabase(name: string): Promise<void> {
+  const serverUrl = inject('pgUrl')
+  // A terminated walsender keeps its slot active for a moment: drop the slots until none is left.
+  for (let attempt = 0; ; attempt++) {
+    await adminQuery(serverUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`)
+    await adminQuery(serverUrl, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '${name}' AND NOT active`)
+    try {
+      await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      return
+    } catch (error) {
+      if (attempt > 50 || !/replication slot/.test((error as Error).message)) throw error
+      await new Promise((r) => setTimeout(r, 100))
+    }
   }
 }
 

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { inject } from 'vitest'
 import pg from 'pg'
 import { withDatabase } from './global-setup.js'
+import { dropDatabase } from './db.js'
 
 export type LocaleKind = 'icu' | 'en_US' | 'c-ctype' | 'cluster'
 
@@ -64,19 +65,7 @@ export async function createLocaleDatabase(kind: LocaleKind): Promise<LocaleData
     },
     async drop() {
       await pool.end()
-      await admin(async (c) => {
-        await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`)
-        for (let attempt = 0; ; attempt++) {
-          await c.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '${name}' AND NOT active`)
-          try {
-            await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-            return
-          } catch (error) {
-            if (attempt > 50 || !/replication slot/.test((error as Error).message)) throw error
-            await new Promise((r) => setTimeout(r, 100))
-          }
-        }
-      })
+      await dropDatabase(name)
     },
   }
 }
