@@ -121,7 +121,10 @@ describe('live views', () => {
     await page.connect()
     await converged(page, 'u-resume')
     await until(() => page.messages.slice(seen).some((m) => m.op === 'up-to-date'), 'up-to-date')
-    expect(page.messages.slice(seen).map((m) => m.op)).toEqual(['insert', 'insert', 'delete', 'up-to-date'])
+    // The engine may still be reading the last of these commits when the page comes back, so an
+    // up-to-date can fall between them; what matters is each change once, in commit order.
+    const changes = page.messages.slice(seen).map((m) => m.op).filter((op) => op !== 'up-to-date')
+    expect(changes).toEqual(['insert', 'insert', 'delete'])
     await page.disconnect()
   })
 
