@@ -1,6 +1,7 @@
 // trpc-sync: real-time sync for Postgres-backed tRPC apps. Server-side public API.
 export { createSync, Sync, type SyncOptions, type EmbeddedSyncOptions, type HttpSyncOptions, type PrismaRow, type SharedEvent } from './sync/sync.js'
 export { Shape, type ShapeTransform } from './sync/shape.js'
+export { defaultLimits, LimitError, resolveLimits, type SyncLimits } from './limits/index.js'
 export { LiveShape, type LiveShapeListener } from '../client/live-shape.js'
 export type { SyncEvent, PositionedEvent } from './sync/events.js'
 export { ShapeError, type ShapeDefinition, type Replica } from './shape/index.js'

@@ -19,9 +19,16 @@ import { writerMutation, type ResolverOptions, type WriterMutationOptions, type 
 import type { Writer } from '../writer/writer.js'
 import { LiveViews, type AttachViewsOptions, type LiveView, type LiveViewEndpoint, type LiveViewOptions } from '../live/index.js'
 import { shapeSubscription, type ShapeBuilder, type ShapeSubscriptionResolver, type SubscriptionOptions } from '../trpc/subscription.js'
+import { resolveLimits, type SyncLimits } from '../limits/index.js'
 import { whereSchema, type WhereField, type WhereOperator, type WhereSchema, type WhereSchemaOptions } from '../trpc/where.js'
 
-export interface EmbeddedSyncOptions {
+/** Options every mode takes. */
+export interface CommonSyncOptions {
+  /** What one client may make the server spend (see README "Limits"); unset ones keep their defaults. */
+  limits?: Partial<SyncLimits>
+}
+
+export interface EmbeddedSyncOptions extends CommonSyncOptions {
   mode?: 'embedded'
   /** The app's Prisma client: model metadata for keyword shapes over its tables. */
   prisma?: object
@@ -31,7 +38,7 @@ export interface EmbeddedSyncOptions {
   engine?: Omit<EngineOptions, 'databaseUrl'>
 }
 
-export interface SyncOptionsWithSource {
+export interface SyncOptionsWithSource extends CommonSyncOptions {
   mode: 'custom'
   prisma?: object
   /** Any ShapeSource (used by http mode and tests). */
@@ -39,7 +46,7 @@ export interface SyncOptionsWithSource {
 }
 
 /** http mode: shapes come from an external Electric (self-hosted or Electric Cloud). */
-export interface HttpSyncOptions extends ElectricSourceOptions {
+export interface HttpSyncOptions extends ElectricSourceOptions, CommonSyncOptions {
   mode: 'http'
   prisma?: object
 }
@@ -57,8 +64,12 @@ export class Sync {
   private readonly closing = new AbortController()
   private liveViews: LiveViews | undefined
   private readonly interrupts = new InterruptRegistry()
+  /** The limits in force (defaults with `createSync({ limits })`'s overrides). */
+  readonly limits: Readonly<SyncLimits>
 
-  constructor(private readonly options: SyncOptions) {}
+  constructor(private readonly options: SyncOptions) {
+    this.limits = resolveLimits(options.limits)
+  }
 
   /** A shape from a Prisma model (`sync.shape(prisma.todo, { where, select })`) or from keywords. */
   shape<D extends object, O extends PrismaShapeOptions<D> & { select?: SelectArg<D> }>(delegate: D, options?: O): Shape<PrismaRow<D, O>>
