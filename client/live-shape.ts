@@ -35,7 +35,15 @@ export function parseSnapshot<Row>(text: string, transformer: { deserialize(payl
   return transformer.deserialize(JSON.parse(text)) as ShapeSnapshot<Row>
 }
 
-export interface LiveShapeOptions<Row = unknown> {
+/** The key `get` looks rows up by when no `getKey` is given: the row's `id` field, if it has one. */
+export type DefaultRowKey<Row> = Row extends { id: infer I } ? I : never
+
+export interface LiveShapeOptions<Row = unknown, K = DefaultRowKey<Row>> {
+  /**
+   * The key `get(key)` finds a row by (TanStack DB's `getKey`): default `row.id`. For a composite primary
+   * key return one value of its parts, e.g. ``(m) => `${m.projectId}:${m.userId}` ``.
+   */
+  getKey?: (row: Row) => K
   /** How many recent txids to remember for `awaitTxId` (default 10,000). */
   txidMemory?: number
   /**
@@ -50,8 +58,11 @@ export interface LiveShapeOptions<Row = unknown> {
   onListenerError?: (error: unknown) => void
 }
 
-export class LiveShape<Row> {
+export class LiveShape<Row, K = DefaultRowKey<Row>> {
   private readonly state = new Map<string, Row>()
+  /** Electric key of each row by its `getKey` key. */
+  private readonly byKey = new Map<K, string>()
+  private readonly getKey: (row: Row) => K
   private readonly listeners = new Set<LiveShapeListener<Row>>()
   private readonly controller = new AbortController()
   /** Events since the last up-to-date, applied together at the next one. */
@@ -71,8 +82,9 @@ export class LiveShape<Row> {
   /** Settles when the subscription ends: closed, stopped by the server, or failed (rejects). */
   readonly done: Promise<void>
 
-  constructor(events: (signal: AbortSignal) => AsyncIterable<TrackedEvent<Row>>, options: LiveShapeOptions<Row> = {}) {
+  constructor(events: (signal: AbortSignal) => AsyncIterable<TrackedEvent<Row>>, options: LiveShapeOptions<Row, K> = {}) {
     const txids = (this.txids = new TxidTracker(options.txidMemory))
+    this.getKey = options.getKey ?? ((row) => (row as { id?: K }).id as K)
     this.onListenerError = options.onListenerError ?? ((error) => console.error('liveShape: a listener threw', error))
     let resolveReady!: () => void
     let rejectReady!: (error: unknown) => void
@@ -80,7 +92,7 @@ export class LiveShape<Row> {
     this.ready.catch(() => {})
     if (options.initial) {
       const { rows, lastEventId, bounds } = options.initial
-      for (const [key, row] of rows) this.state.set(key, row)
+      for (const [key, row] of rows) this.put(key, row)
       txids.record(options.initial.txids, bounds ?? undefined)
       this.lastId = this.committedId = lastEventId
       this.upToDate = true
@@ -107,9 +119,18 @@ export class LiveShape<Row> {
     this.done.catch(() => {})
   }
 
-  /** Current rows by key (Electric's `"schema"."table"/"pk"` keys). */
+  /**
+   * Current rows by Electric's key (`"public"."todos"/"<id>"`, the `key` of change events). To look a
+   * row up by its primary key use `get(id)`.
+   */
   get rows(): ReadonlyMap<string, Row> {
     return this.state
+  }
+
+  /** The row whose key (`getKey(row)`, default `row.id`) is `key`, or undefined. */
+  get(key: K): Row | undefined {
+    const electricKey = this.byKey.get(key)
+    return electricKey === undefined ? undefined : this.state.get(electricKey)
   }
 
   toArray(): Row[] {
@@ -146,7 +167,10 @@ export class LiveShape<Row> {
     return { rows: [...this.state], lastEventId: this.committedId, bounds: this.txids.snapshotBounds ?? null, txids: this.txids.txids }
   }
 
-  /** Called after each batch of changes that ends in up-to-date; returns an unsubscribe function. */
+  /**
+   * Called after each batch of changes that ends in up-to-date and changed the rows (not for an idle
+   * up-to-date, nor for the first one of an empty shape: await `ready` for that); returns an unsubscribe function.
+   */
   subscribe(listener: LiveShapeListener<Row>): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
@@ -206,18 +230,23 @@ export class LiveShape<Row> {
   }
 
   private commit(): void {
-    if (this.resetAtNextUpToDate) this.state.clear()
+    const reset = this.resetAtNextUpToDate && this.state.size > 0
+    if (this.resetAtNextUpToDate) {
+      this.state.clear()
+      this.byKey.clear()
+    }
     this.resetAtNextUpToDate = false
     const bounds = this.pendingBounds
     this.pendingBounds = undefined
     const changes = this.batch
     this.batch = []
     for (const change of changes) {
-      if (change.type === 'delete') this.state.delete(change.key)
-      else this.state.set(change.key, change.row)
+      if (change.type === 'delete') this.remove(change.key)
+      else this.put(change.key, change.row)
     }
     this.upToDate = true
     this.txids.record(changes.flatMap((change) => change.txids), bounds)
+    if (changes.length === 0 && !reset) return // an idle turn of the stream: nothing to tell
     for (const listener of [...this.listeners]) {
       try {
         listener(this.state, changes)
@@ -226,15 +255,31 @@ export class LiveShape<Row> {
       }
     }
   }
+
+  private put(electricKey: string, row: Row): void {
+    const previous = this.state.get(electricKey)
+    if (previous !== undefined) this.byKey.delete(this.getKey(previous))
+    this.state.set(electricKey, row)
+    this.byKey.set(this.getKey(row), electricKey)
+  }
+
+  private remove(electricKey: string): void {
+    const previous = this.state.get(electricKey)
+    if (previous === undefined) return
+    this.byKey.delete(this.getKey(previous))
+    this.state.delete(electricKey)
+  }
 }
 
 /**
  * The live rows of a shape subscription procedure: `liveShape(trpc.todos.sync, { where })`.
  * Row types come from the procedure (the Prisma model, narrowed by the server's `select`).
  */
-export function liveShape<TInput, Row>(procedure: ShapeProcedure<TInput, Row>, input: TInput, options?: LiveShapeOptions<NoInfer<Row>>): LiveShape<Row> {
+export function liveShape<TInput, Row, K = DefaultRowKey<Row>>(
+  procedure: ShapeProcedure<TInput, Row>, input: TInput, options?: LiveShapeOptions<NoInfer<Row>, K>,
+): LiveShape<Row, K> {
   const from = options?.initial ? withLastEventId(input, options.initial.lastEventId) : input
-  return new LiveShape<Row>((signal) => procedure.subscribe(from, { signal }), options)
+  return new LiveShape<Row, K>((signal) => procedure.subscribe(from, { signal }), options)
 }
 
 /** The input with `lastEventId`, where tRPC itself puts it when it resubscribes. */

@@ -52,6 +52,10 @@ export class LiveShapeStore<Row> {
     if (this.live) return
     const live = (this.live = this.open(this.from))
     live.subscribe(() => this.set({ rows: live.toArray(), isReady: true, error: undefined }))
+    // Listeners hear of changed rows only: an empty shape becomes ready without one.
+    live.ready.then(() => {
+      if (this.live === live && !this.state.isReady) this.set({ rows: live.toArray(), isReady: true, error: undefined })
+    }, () => {})
     live.done.catch((error: unknown) => {
       if (this.live === live) this.set({ ...this.state, error })
     })

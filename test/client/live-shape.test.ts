@@ -52,6 +52,56 @@ describe('LiveShape', () => {
     live.close()
   })
 
+  it('tells listeners only of batches that changed the rows, not of idle up-to-dates', async () => {
+    const s = scripted()
+    const live = new LiveShape<Row>(s.source)
+    const seen: number[] = []
+    live.subscribe((_rows, changes) => seen.push(changes.length))
+    s.push(upToDate) // an empty shape's first up-to-date
+    await live.ready
+    s.push(upToDate, upToDate) // idle long-poll turns
+    await tick()
+    expect(seen).toEqual([])
+    s.push(insert('a', 1), upToDate, upToDate)
+    await tick()
+    expect(seen).toEqual([1])
+    s.push({ type: 'must-refetch' }, upToDate) // the rows were replaced by an empty snapshot
+    await tick()
+    expect(seen).toEqual([1, 0])
+    expect(live.rows.size).toBe(0)
+    live.close()
+  })
+
+  it('finds a row by its id, or by the key getKey gives, through updates, deletes and refetches', async () => {
+    const s = scripted()
+    const live = new LiveShape<Row>(s.source)
+    s.push(insert('"public"."t"/"a"', 1), upToDate)
+    await live.ready
+    // Events key rows by Electric's key; get() takes the row's own id.
+    const keyed = (id: string, n: number): SyncEvent<Row> => ({ type: 'insert', key: `"public"."t"/"${id}"`, row: { id, n }, txids: [1] })
+    s.push(keyed('b', 2), { type: 'update', key: '"public"."t"/"b"', row: { id: 'b', n: 20 }, changes: { n: 20 }, txids: [2] }, upToDate)
+    await tick()
+    expect(live.get('b')).toEqual({ id: 'b', n: 20 })
+    expect(live.rows.get('b')).toBeUndefined()
+    s.push({ type: 'delete', key: '"public"."t"/"b"', row: { id: 'b', n: 20 }, txids: [3] }, upToDate)
+    await tick()
+    expect(live.get('b')).toBeUndefined()
+    s.push({ type: 'must-refetch' }, keyed('c', 3), upToDate)
+    await tick()
+    expect([live.get('a'), live.get('c')]).toEqual([undefined, { id: 'c', n: 3 }])
+    live.close()
+
+    type Member = { projectId: number; userId: string; role: string }
+    const m = scripted() as unknown as { source: (signal: AbortSignal) => AsyncIterable<TrackedEvent<Member>>; push: (...e: SyncEvent<Member>[]) => void }
+    const members = new LiveShape<Member, string>(m.source, { getKey: (row) => `${row.projectId}:${row.userId}` })
+    m.push({ type: 'insert', key: 'k1', row: { projectId: 1, userId: 'u', role: 'owner' }, txids: [1] }, { type: 'up-to-date' })
+    await members.ready
+    expect(members.get('1:u')?.role).toBe('owner')
+    // @ts-expect-error: the key is what getKey returns
+    members.get(1)
+    members.close()
+  })
+
   it('replaces the rows after must-refetch, keeping the old ones visible until the new snapshot is complete', async () => {
     const s = scripted()
     const live = new LiveShape<Row>(s.source)

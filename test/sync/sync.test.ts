@@ -54,6 +54,20 @@ describe('createSync', () => {
     live.close()
   })
 
+  it('tells sync.live listeners of changes only, not of idle long-poll turns, and finds rows by id', async () => {
+    const live = sync.live(sync.shape(db.prisma.todo, { where: { ownerId: 'u-idle' } }))
+    await live.ready
+    const batches: number[] = []
+    live.subscribe((_rows, changes) => batches.push(changes.length))
+    await new Promise((r) => setTimeout(r, 1000)) // five live timeouts (200 ms) with nothing to tell
+    expect(batches).toEqual([])
+    const todo = await db.prisma.todo.create({ data: { ownerId: 'u-idle', title: 'one' } })
+    await until(() => batches.length > 0, 'the insert')
+    expect(batches).toEqual([1])
+    expect(live.get(todo.id)).toEqual(todo)
+    live.close()
+  })
+
   it('streams typed events with txids and select-narrowed rows', async () => {
     const shape = sync.shape(db.prisma.todo, { where: { ownerId: 'u-stream' }, select: { title: true, completed: true } })
     const controller = new AbortController()

@@ -17,6 +17,7 @@ export { createSync } from 'trpc-sync'
 export declare const databaseUrl: string
 export declare const secret: string
 export declare const sourceId: string
+export declare const someId: string
 export const open = sync.shape(prisma.todo, { where: { completed: false } })
 export const shape = open
 export declare const txid: number
