@@ -90,6 +90,7 @@ export async function startDemo(options: { port?: number; databaseUrl?: string; 
   const address = server.address()
   const url = `http://localhost:${typeof address === 'object' && address ? address.port : options.port}`
   log(`trpc-sync demo ready: ${url}  (Postgres ${postgres.majorVersion}, ${postgres.kind === 'embedded' ? 'embedded' : 'DATABASE_URL'})`)
+  log(`change rows from outside the app and watch every page follow: psql '${databaseUrl}' -c "UPDATE todos SET title = title || '!'"`)
 
   let closing: Promise<void> | undefined
   return {
@@ -108,12 +109,23 @@ export async function startDemo(options: { port?: number; databaseUrl?: string; 
   }
 }
 
+/** How long a signalled demo waits for a clean close before it exits anyway. */
+const shutdownMs = 10_000
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const demo = await startDemo({ port: Number(process.env.PORT ?? 3000) })
+  let stopping = false
   const stop = (signal: string) => {
+    // A second signal, or a close that hangs (Postgres gone mid-shutdown), still ends the process.
+    if (stopping) process.exit(1)
+    stopping = true
     console.log(`${signal}: stopping…`)
+    setTimeout(() => {
+      console.error(`stopping took more than ${shutdownMs / 1000} s (is Postgres still reachable?); exiting`)
+      process.exit(1)
+    }, shutdownMs).unref()
     demo.close().then(() => process.exit(0), (error: unknown) => { console.error(error); process.exit(1) })
   }
-  process.once('SIGINT', () => stop('SIGINT'))
-  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
 }

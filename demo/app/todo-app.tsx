@@ -83,7 +83,10 @@ export function TodoApp({ trpc, user, initial, connection, onConfirmed, onReject
     void write({ type: 'insert', row: { id: crypto.randomUUID(), title, completed: false, ownerId: user, createdAt: new Date() } })
   }
 
-  const status = todos.error ? `error: ${(todos.error as Error).message}` : message ?? (hydrated && todos.isReady ? 'live' : 'connecting…')
+  // Offline, the rows are what the page last had: say so rather than "live".
+  const status = todos.error ? `error: ${(todos.error as Error).message}`
+    : hydrated && (online === 'offline' || online === 'reconnecting') ? online
+    : message ?? (hydrated && todos.isReady ? 'live' : 'connecting…')
   return (
     <>
       <h2>tRPC app (React: server-rendered, then live; writes confirmed by txid)</h2>

@@ -94,6 +94,7 @@ describe('demo in the browser', () => {
     await context.setOffline(true)
     for (const ws of sockets.splice(0)) await ws.close()
     await page.waitForFunction(() => document.getElementById('connection')?.textContent === 'offline', undefined, { timeout: 5000 })
+    expect(await page.textContent('#status')).toBe('offline') // not "live" while nothing can arrive
     await page.fill('input[name=title]', 'written offline')
     await page.click('#add button')
     await page.waitForFunction(() => [...document.querySelectorAll('#todos li.pending')].some((li) => li.textContent!.includes('written offline')), undefined, { timeout: 1000 })
