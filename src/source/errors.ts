@@ -30,9 +30,11 @@ const requestClasses = new Set(['22', '42', '54', '0A', '21'])
 /** The SQLSTATE of a Postgres error (a `pg` DatabaseError, or one kept by Prisma's driver adapter). */
 export function sqlStateOf(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined
-  const e = error as { code?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } }
+  const e = error as { name?: unknown; code?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } }
   const adapted = e.meta?.driverAdapterError?.cause?.originalCode
   if (typeof adapted === 'string' && /^[0-9A-Z]{5}$/.test(adapted)) return adapted
+  // A Prisma error's own `code` is Prisma's (P2002), not a SQLSTATE.
+  if (typeof e.name === 'string' && e.name.startsWith('PrismaClient')) return undefined
   return typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined
 }
 
@@ -67,8 +69,8 @@ export function classifyError(error: unknown): ErrorClass {
 export const isRetryable = (error: unknown): boolean => classifyError(error) === 'unavailable'
 
 export interface RetryBound {
-  /** Give up after this many consecutive failed attempts. Default 20. */
-  maxAttempts?: number
+  /** Retries of one run of consecutive failures before giving up. Default 20. */
+  maxRetries?: number
   /** Or once failures have gone on for this long, ms. Default 60 s. */
   maxMs?: number
 }
@@ -85,7 +87,7 @@ export class Backoff {
   next(now = Date.now()): number | undefined {
     if (this.attempts === 0) this.since = now
     this.attempts++
-    if (this.attempts > (this.bound.maxAttempts ?? 20) || now - this.since > (this.bound.maxMs ?? 60_000)) return undefined
+    if (this.attempts > (this.bound.maxRetries ?? 20) || now - this.since > (this.bound.maxMs ?? 60_000)) return undefined
     return Math.min(100 * 2 ** (this.attempts - 1), 5000)
   }
 
