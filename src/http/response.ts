@@ -117,6 +117,10 @@ export function errorResponse(error: unknown): { result: HttpResult; serverError
     const requestId = cause ? requestIdOf(error) : undefined
     const errors = error instanceof ShapeError ? { [rootField(error.path)]: [error.problem] }
       : nest(typeof (error as { field?: unknown }).field === 'string' ? (error as { field: string }).field : 'request', (error as Error).message)
+    // A limit of the whole server (LimitError status 429): the request is fine, the server is full.
+    if ((error as { status?: unknown }).status === 429) {
+      return { result: errorBody(429, { message: 'Too many requests', errors }, { 'retry-after': '10' }), serverError: false, requestId }
+    }
     return { result: invalidRequest(errors, requestId), serverError: false, requestId }
   }
   const requestId = requestIdOf(error)

@@ -113,6 +113,8 @@ describe('retries', () => {
     for (const code of ['08006', '08003', '08000', '57P01', '57P03', '53300', 'ECONNREFUSED']) expect([code, classifyError(pgError(code))]).toEqual([code, 'unavailable'])
     expect(classifyError(new Error('Connection terminated unexpectedly'))).toBe('unavailable')
     expect(classifyError(new LimitError('whereBytes', 10, 'too big'))).toBe('request')
+    expect(errorResponse(new LimitError('whereBytes', 10, 'too big')).result.status).toBe(400)
+    expect(errorResponse(new LimitError('shapes', 10, 'too many shapes', 429)).result.status).toBe(429)
     expect(classifyError(Object.assign(new Error('busy'), { code: 'P2002', name: 'PrismaClientKnownRequestError' }))).toBe('internal')
     expect(classifyError(new TypeError('bug'))).toBe('internal')
   })
