@@ -46,7 +46,7 @@ export function classifySqlState(state: string): ErrorClass {
 }
 
 // `pg` reports a connection lost mid-query without a code; these are its messages for it.
-const lostConnection = /^(Connection terminated|Client has encountered a connection error|Connection terminated unexpectedly|timeout exceeded when trying to connect|Client was closed and is not queryable)/
+const lostConnection = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed and is not queryable)/
 
 /**
  * The one classification: the error's own marks first (`field`: the request's fault, except the
@@ -59,6 +59,8 @@ export function classifyError(error: unknown): ErrorClass {
   if (e.transient === true || e.field === 'database') return 'unavailable'
   if (typeof e.field === 'string' || e.name === 'ShapeError') return 'request'
   const state = sqlStateOf(error)
+  // A FATAL error ends the connection (a protocol violation of the connection itself, not of one query's bind).
+  if (state === '08P01' && (error as { severity?: unknown }).severity === 'FATAL') return 'unavailable'
   if (state) return classifySqlState(state)
   if (typeof e.code === 'string' && socketCodes.has(e.code)) return 'unavailable'
   if (typeof e.message === 'string' && lostConnection.test(e.message)) return 'unavailable'

@@ -112,6 +112,7 @@ describe('retries', () => {
     for (const code of ['08P01', '22P02', '22003', '42883', '54001', '0A000']) expect([code, classifyError(pgError(code))]).toEqual([code, 'request'])
     for (const code of ['08006', '08003', '08000', '57P01', '57P03', '53300', 'ECONNREFUSED']) expect([code, classifyError(pgError(code))]).toEqual([code, 'unavailable'])
     expect(classifyError(new Error('Connection terminated unexpectedly'))).toBe('unavailable')
+    expect(classifyError(Object.assign(pgError('08P01'), { severity: 'FATAL' }))).toBe('unavailable')
     expect(classifyError(new LimitError('whereBytes', 10, 'too big'))).toBe('request')
     expect(errorResponse(new LimitError('whereBytes', 10, 'too big')).result.status).toBe(400)
     expect(errorResponse(new LimitError('shapes', 10, 'too many shapes', 429)).result.status).toBe(429)
