@@ -13,7 +13,8 @@ import { TRPCClientError, createTRPCClient, createWSClient, httpLink, wsLink } f
 import WebSocket from 'ws'
 import { z } from 'zod'
 import { createSync, createSyncWSServer, requestIdOf, syncTransformer, withSafeErrors, Writer, tanstackBatch, type Sync, type SyncErrorInfo, type SyncWSServer } from '../../src/index.js'
-import { clientTransformer } from '../../client/index.js'
+import SuperJSON from 'superjson'
+import { clientTransformer, createClientTransformer } from '../../client/index.js'
 import { createTestDatabase, type TestDatabase } from '../support/db.js'
 import { waitFor } from '../support/until.js'
 import { tanstack, todo } from '../writer/support.js'
@@ -171,6 +172,20 @@ describe('over WebSockets (createSyncWSServer)', () => {
     requestId = expectSafe(missing!, [/no_such_table/, /does not exist/, /prisma/i])
     expect(causeText(errors.find((e) => e.requestId === requestId)?.error)).toMatch(/no_such_table/)
     expect(await db.sql(`SELECT id FROM todos WHERE title IN ('cast', 'missing')`)).toEqual([])
+    client.close()
+  })
+
+  it('a 20,000-operation batch in a small frame (superjson references): BAD_REQUEST naming batchOperations, nothing written', async () => {
+    // The attacker's transformer sends each repeated operation once (~250 KB, under maxPayload); the
+    // server's superjson restores all 20,000.
+    const client = createWSClient({ url: `ws://${url}`, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket })
+    const trpc = createTRPCClient<AppRouter>({ links: [wsLink({ client, transformer: createClientTransformer(new SuperJSON({ dedupe: true })) })] })
+    const op = tanstack.insert(todo(20, 'flood'))
+    const error = await trpc.write.mutate(Array.from({ length: 20_000 }, () => op)).then(() => undefined, (e: unknown) => e as TRPCClientError<AppRouter>)
+    expect(error?.data?.code).toBe('BAD_REQUEST')
+    expect(error!.message).toMatch(/20000 operations.*limit batchOperations: 1000/)
+    expectSafe(error!, [])
+    expect(await db.sql(`SELECT id FROM todos WHERE title = 'flood'`)).toEqual([])
     client.close()
   })
 
