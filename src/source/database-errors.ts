@@ -25,6 +25,7 @@ const byState: Record<string, string> = {
   '23P01': 'a row conflicts with an existing one (exclusion constraint)',
   '40001': 'the transaction conflicted with a concurrent one (serialization failure); retry it',
   '40P01': 'the transaction was aborted to resolve a deadlock; retry it',
+  '42501': 'the database role may not read this (permission denied)',
   '42601': 'the query has a syntax error',
   '42703': 'the query names a column that does not exist',
   '42804': 'a value has the wrong type for its column',
