@@ -13,3 +13,5 @@ export type { Message, ChangeMessage, ControlMessage } from './source/messages.j
 export * from './writer/index.js'
 export * from './live/index.js'
 export * from './trpc/index.js'
+export { requestIdOf } from './source/request-id.js'
+export { classifyError, type ErrorClass } from './source/errors.js'

@@ -4,7 +4,7 @@ import type pg from 'pg'
 import { quoteIdent } from '../shape/sql.js'
 import type { Collation } from '../where/index.js'
 import { checkCaseTables, columnCollation, COLUMN_COLLATION_SQL, DATABASE_COLLATION_SQL, databaseCollation } from './collations.js'
-import { EngineError } from './errors.js'
+import { missingTable, refusePersistence, refuseSystemSchema } from './replicable.js'
 
 export interface ColumnInfo {
   name: string
@@ -45,13 +45,14 @@ export { quoteIdent }
 export const qualified = (namespace: string, table: string): string => `${quoteIdent(namespace)}.${quoteIdent(table)}`
 
 export async function loadTable(db: pg.ClientBase | pg.Pool, namespace: string, table: string): Promise<TableInfo> {
+  refuseSystemSchema(namespace, table)
   const { rows } = await db.query<{
     oid: number; attname: string; attnotnull: boolean; atttypid: number
     atttypmod: number; typname: string; typtype: string; elemname: string | null; elemtype: string | null
     pk_index: number | null; enum_labels: string[] | null; attgenerated: string
-    collation: string | null; database_collation: string
+    collation: string | null; database_collation: string; persistence: string
   }>(
-    `SELECT c.oid::int AS oid, a.attname, a.attnotnull,
+    `SELECT c.oid::int AS oid, c.relpersistence::text AS persistence, a.attname, a.attnotnull,
             a.atttypid::int AS atttypid, a.atttypmod, a.attgenerated::text AS attgenerated, t.typname, t.typtype::text AS typtype,
             et.typname AS elemname, et.typtype::text AS elemtype,
             (SELECT array_position(i.indkey::int2[], a.attnum) FROM pg_index i -- int2vector subscripts start at 0
@@ -68,12 +69,8 @@ export async function loadTable(db: pg.ClientBase | pg.Pool, namespace: string, 
       ORDER BY a.attnum`,
     [namespace, table],
   )
-  if (rows.length === 0) {
-    throw new EngineError(
-      'table',
-      `Table ${qualified(namespace, table)} does not exist. If the table name contains capitals or special characters you must quote it.`,
-    )
-  }
+  if (rows.length === 0) throw await missingTable(db, namespace, table)
+  refusePersistence(namespace, table, rows[0]!.persistence)
   const defaultCollation = await checkCaseTables(db, databaseCollation(rows[0]!.database_collation))
   const columns = rows.map((r): ColumnInfo => {
     const isArray = r.elemname !== null

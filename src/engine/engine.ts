@@ -8,7 +8,7 @@ import { upToDate, type Message } from '../source/messages.js'
 import { compileWhere, FilterIndex, type CompiledWhere } from '../where/index.js'
 import { qualified, quoteIdent, type TableInfo } from './catalog.js'
 import { shapeMessages, type ShapeChange } from './changes.js'
-import { EngineError } from './errors.js'
+import { EngineError, rejectedQuery } from './errors.js'
 import { formatOffset, parseOffset, type LogOffset } from './offset.js'
 import { lsnToBigInt } from './lsn.js'
 import { ReplicationStream } from './replication.js'
@@ -386,7 +386,9 @@ export class EmbeddedEngine implements ShapeSource {
       }, (bounds, rows) => log.loadSnapshot(rows, bounds))
     } catch (error) {
       this.drop(log, 'error')
-      throw translateSnapshotError(error, table)
+      const translated = translateSnapshotError(error, table)
+      if (translated.cause === error) this.opts.log(`shape ${log.handle} of ${qualified(table.namespace, table.table)}: Postgres refused its query: ${(error as Error).message}`)
+      throw translated
     }
     log.finishSnapshot()
     log.lastUsed = Date.now() // idle time counts from when the shape could first be read
@@ -552,10 +554,8 @@ function compileWhereFor(table: TableInfo, where: string, params: string[]): Com
 function translateSnapshotError(error: unknown, table: TableInfo): Error {
   if (error instanceof EngineError) return error
   if (isTableChange(error)) return new TableChangedError(table)
-  const pgError = error as { code?: string; message?: string }
-  // Errors Postgres raises for the where clause itself (bad cast, bad param) are the client's.
-  if (pgError.code && /^(22|42)/.test(pgError.code)) return new EngineError('where', pgError.message ?? 'invalid where clause')
-  return error as Error
+  // Errors Postgres raises for the where clause itself (bad cast, too many parameters) are the client's.
+  return rejectedQuery(error, 'where') ?? error as Error
 }
 
 const canonicalKeys = new WeakMap<object, [string?, string?]>()

@@ -9,7 +9,7 @@ import type { ChangeMessage } from '../source/messages.js'
 import type { SubsetMetadata, SubsetRequest } from '../source/source.js'
 import { compileWhere, WhereError } from '../where/index.js'
 import { qualified, quoteIdent } from './catalog.js'
-import { EngineError } from './errors.js'
+import { EngineError, rejectedQuery } from './errors.js'
 import { lsnToBigInt } from './lsn.js'
 import type { ShapeLog } from './shape-log.js'
 import { displaySettings } from './snapshot.js'
@@ -82,10 +82,8 @@ export async function querySubset(
   } catch (error) {
     failed = true
     await client.query('ROLLBACK').catch(() => {})
-    const code = (error as { code?: string }).code
     // Postgres rejecting the client's values (a bad enum label, an out-of-range number) is the client's error.
-    if (code && /^(22|42)/.test(code)) throw new EngineError('subset.where', (error as Error).message)
-    throw error
+    throw rejectedQuery(error, 'subset.where') ?? error
   } finally {
     client.release(failed)
   }

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
       log,
     }),
     // Server errors are logged without request URLs (they carry the secret).
-    onError: (error) => log(`error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`),
+    onError: (error, { requestId }) => log(`error (request ${requestId}): ${describe(error)}`),
   })
   log(`serving ${redactUrl(databaseUrl)} at ${running.url}/v1/shape`)
   let stopping = false
@@ -64,3 +64,13 @@ main().catch((error: Error) => {
   console.error(`[trpc-sync] ${error.message}`)
   process.exit(1)
 })
+
+/** An error and its causes, one `name: message` each (the original Postgres error is a cause). */
+function describe(error: unknown): string {
+  const parts: string[] = []
+  for (let e: unknown = error; e !== undefined && parts.length < 5; e = (e as { cause?: unknown }).cause) {
+    parts.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e))
+    if (!(e instanceof Error)) break
+  }
+  return parts.join(' <- ')
+}

@@ -1,7 +1,8 @@
 // The endpoint as a fetch handler, `(Request) => Promise<Response>`: Next.js route handlers, Hono,
 // Bun, Deno, Cloudflare-style runtimes.
 import { BodyTooLargeError, handleShapeRequest, MAX_BODY_BYTES, type EndpointContext, type ShapeHttpRequest, type ShapeResolver } from './handler.js'
-import { errorBody, type HttpResult } from './response.js'
+import { requestIdOf } from '../source/request-id.js'
+import { errorBody, internalError, type HttpResult } from './response.js'
 
 export type FetchShapeHandler = (request: Request) => Promise<Response>
 
@@ -11,8 +12,9 @@ export function fetchHandler(ctx: EndpointContext, resolver: ShapeResolver<Reque
     try {
       result = await handleShapeRequest(ctx, request, fetchRequest(request), resolver)
     } catch (error) {
-      ctx.options.onError?.(error)
-      result = errorBody(500, { error: 'Internal server error' })
+      const requestId = requestIdOf(error)
+      ctx.options.onError?.(error, { requestId })
+      result = internalError(requestId)
     }
     return toResponse(result)
   }

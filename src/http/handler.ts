@@ -2,6 +2,7 @@
 // route's shape (static, or decided per request by the app), interruptible live requests, and either
 // serving from the source (embedded) or proxying to the Electric behind it (http mode).
 import { ShapeError } from '../shape/errors.js'
+import { requestIdOf } from '../source/request-id.js'
 import { applyCachePolicy } from './cache.js'
 import type { ShapeSource } from '../source/source.js'
 import type { Shape } from '../sync/shape.js'
@@ -78,8 +79,9 @@ async function answer<Req>(
   try {
     source = await ctx.source()
   } catch (error) {
-    ctx.options.onError?.(error)
-    return errorBody(503, { message: 'Sync service is not ready' }, { 'retry-after': '5' })
+    const requestId = requestIdOf(error)
+    ctx.options.onError?.(error, { requestId })
+    return errorBody(503, { message: 'Sync service is not ready', requestId }, { 'retry-after': '5' })
   }
   const options: ServeOptions = { ...defaultServeOptions, ...definedOnly(ctx.options) }
   const started = Date.now()
@@ -120,8 +122,8 @@ async function answer<Req>(
       hold?.release()
       if (hold?.interrupted) continue
       if (request.signal.aborted) return { status: 499, headers: {} }
-      const { result: response, serverError } = errorResponse(error)
-      if (serverError) ctx.options.onError?.(error)
+      const { result: response, requestId } = errorResponse(error)
+      if (requestId !== undefined) ctx.options.onError?.(error, { requestId })
       return response
     }
     if (hold?.interrupted) {

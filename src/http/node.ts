@@ -3,7 +3,8 @@
 // that disconnects aborts its held request.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { BodyTooLargeError, handleShapeRequest, MAX_BODY_BYTES, type EndpointContext, type ShapeHttpRequest, type ShapeResolver } from './handler.js'
-import { errorBody, type HttpResult } from './response.js'
+import { requestIdOf } from '../source/request-id.js'
+import { errorBody, internalError, type HttpResult } from './response.js'
 
 export type NodeShapeHandler<Req extends IncomingMessage = IncomingMessage> =
   (req: Req, res: ServerResponse, next?: (error?: unknown) => void) => Promise<void>
@@ -20,8 +21,9 @@ export function nodeHandler<Req extends IncomingMessage>(ctx: EndpointContext, r
     } catch (error) {
       // Thrown by the app's shape function: Express-style apps handle it themselves.
       if (next) return next(error)
-      ctx.options.onError?.(error)
-      result = errorBody(500, { error: 'Internal server error' })
+      const requestId = requestIdOf(error)
+      ctx.options.onError?.(error, { requestId })
+      result = internalError(requestId)
     }
     await sendNode(res, result, ctx.options.onError)
   }
@@ -56,7 +58,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
-export async function sendNode(res: ServerResponse, result: HttpResult, onError?: (error: unknown) => void): Promise<void> {
+export async function sendNode(res: ServerResponse, result: HttpResult, onError?: (error: unknown, info: { requestId: string }) => void): Promise<void> {
   if (res.headersSent) return
   res.statusCode = result.status
   for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value)
@@ -73,7 +75,7 @@ export async function sendNode(res: ServerResponse, result: HttpResult, onError?
       if (!res.write(chunk)) await drained(res)
     }
   } catch (error) {
-    onError?.(error)
+    onError?.(error, { requestId: requestIdOf(error) })
     res.destroy()
     return
   }

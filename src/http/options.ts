@@ -38,6 +38,9 @@ export interface ShapeHandlerOptions extends Partial<ServeOptions> {
    * keyed by these headers in caches that honour `Vary`.
    */
   vary?: string | readonly string[]
-  /** Server-side errors (5xx), for logging; clients only ever see a generic body. */
-  onError?: (error: unknown) => void
+  /**
+   * Errors to log: server-side ones (5xx), and client errors whose original (a Postgres error) the client
+   * is not shown. Clients see a generic body or our own message, with `requestId`, which is passed here too.
+   */
+  onError?: (error: unknown, info: { requestId: string }) => void
 }

@@ -1,7 +1,8 @@
 // Responses as Electric sends them: the framework-neutral result type, cache-control, etag, CORS and
 // the error bodies (400 `Invalid request`, 409 must-refetch, 5xx without internals).
 import { ShapeError } from '../shape/errors.js'
-import { isClientError } from '../source/source.js'
+import { classifyError } from '../source/errors.js'
+import { requestIdOf } from '../source/request-id.js'
 import type { CorsOptions, ServeOptions } from './options.js'
 import type { ParamErrors } from './params.js'
 
@@ -85,8 +86,9 @@ export function preflight(requested: string | undefined, cors: boolean | CorsOpt
   return { status: 204, headers }
 }
 
-export function invalidRequest(errors: ParamErrors): HttpResult {
-  return { status: 400, headers: { ...json, ...noStore }, body: JSON.stringify({ message: 'Invalid request', errors }) }
+export function invalidRequest(errors: ParamErrors, requestId?: string): HttpResult {
+  const body = requestId === undefined ? { message: 'Invalid request', errors } : { message: 'Invalid request', errors, requestId }
+  return { status: 400, headers: { ...json, ...noStore }, body: JSON.stringify(body) }
 }
 
 /** 409: the client's handle is not the shape's current log; `handle` names the one to refetch from. */
@@ -102,25 +104,39 @@ export function errorBody(status: number, body: object, extra: Record<string, st
 }
 
 /**
- * The response for an error thrown while serving: the request's own fault (an error with `field`,
- * a ShapeError) is a 400 naming the field; a database or upstream outage a 503 the client retries;
- * anything else a 500. Messages of server errors never reach the client.
+ * The response for an error thrown while serving, by its class (source/errors.ts): the request's own
+ * fault (an error with `field`, a ShapeError, a query Postgres refused) is a 400 naming the field; a
+ * database or upstream outage a 503 the client retries; anything else a 500. Messages of server
+ * errors never reach the client. `requestId` is set (and sent in the body) for the errors the server
+ * reports to `onError`: server errors, and client errors with a cause the client is not shown.
  */
-export function errorResponse(error: unknown): { result: HttpResult; serverError: boolean } {
-  if (error instanceof ShapeError) {
-    return { result: invalidRequest({ [rootField(error.path)]: [error.problem] }), serverError: false }
+export function errorResponse(error: unknown): { result: HttpResult; serverError: boolean; requestId?: string } {
+  const kind = classifyError(error)
+  const cause = error instanceof Error && error.cause !== undefined
+  if (kind === 'request') {
+    const requestId = cause ? requestIdOf(error) : undefined
+    const errors = error instanceof ShapeError ? { [rootField(error.path)]: [error.problem] }
+      : nest(typeof (error as { field?: unknown }).field === 'string' ? (error as { field: string }).field : 'request', (error as Error).message)
+    // A limit of the whole server (LimitError status 429): the request is fine, the server is full.
+    if ((error as { status?: unknown }).status === 429) {
+      return { result: errorBody(429, { message: 'Too many requests', errors }, { 'retry-after': '10' }), serverError: false, requestId }
+    }
+    return { result: invalidRequest(errors, requestId), serverError: false, requestId }
   }
-  if (isClientError(error) && !isUnavailable(error)) return { result: invalidRequest(nest(error.field, error.message)), serverError: false }
-  if (isUnavailable(error)) {
+  const requestId = requestIdOf(error)
+  if (kind === 'unavailable') {
     // A transient error with a `clientCode` (a table locked by a long transaction) has a message written for clients.
     const clientCode = (error as { clientCode?: unknown }).clientCode
     const body = typeof clientCode === 'string' && error instanceof Error
-      ? { code: clientCode, error: error.message }
-      : { code: 'database_unreachable', error: 'Database is unreachable' }
-    return { result: errorBody(503, body, { 'retry-after': '10' }), serverError: true }
+      ? { code: clientCode, error: error.message, requestId }
+      : { code: 'database_unreachable', error: 'Database is unreachable', requestId }
+    return { result: errorBody(503, body, { 'retry-after': '10' }), serverError: true, requestId }
   }
-  return { result: errorBody(500, { error: 'Internal server error' }), serverError: true }
+  return { result: internalError(requestId), serverError: true, requestId }
 }
+
+/** 500 with nothing but the request id the server logged the error under. */
+export const internalError = (requestId: string): HttpResult => errorBody(500, { error: 'Internal server error', requestId })
 
 /** `subset.where` → `{ subset: { where: [message] } }`; other fields are flat. */
 function nest(field: string, message: string): ParamErrors {
@@ -131,13 +147,3 @@ function nest(field: string, message: string): ParamErrors {
 
 const rootField = (path: string): string => /^[A-Za-z_]+/.exec(path)?.[0] ?? 'shape'
 
-const connectionCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH', '53300', '57P01', '57P02', '57P03'])
-
-/** Errors a retry can cure: the database (or the Electric behind a source) is unreachable or restarting. */
-export function isUnavailable(error: unknown): boolean {
-  const e = error as { code?: unknown; transient?: unknown; field?: unknown } | null
-  if (!e || typeof e !== 'object') return false
-  // Sources name the database itself as the faulty `field` when they cannot reach it (EngineError).
-  if (e.transient === true || e.field === 'database') return true
-  return typeof e.code === 'string' && (connectionCodes.has(e.code) || e.code.startsWith('08'))
-}

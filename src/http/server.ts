@@ -12,7 +12,8 @@ import { Shape } from '../sync/shape.js'
 import { handleShapeRequest, type EndpointContext } from './handler.js'
 import { nodeRequest, sendNode } from './node.js'
 import type { ShapeHandlerOptions } from './options.js'
-import { corsHeaders, errorBody, errorResponse, invalidRequest, SERVER_HEADER, type HttpResult } from './response.js'
+import { requestIdOf } from '../source/request-id.js'
+import { corsHeaders, errorBody, errorResponse, internalError, invalidRequest, SERVER_HEADER, type HttpResult } from './response.js'
 import { shapeFromParams } from './shape-params.js'
 
 /** What shape DELETE needs from a source (the embedded engine has it). */
@@ -37,8 +38,9 @@ export function createShapeServer(options: ShapeServerOptions): Server {
   const ctx: EndpointContext = { source: source.get, options, methods: shapeMethods, shapeFromUrl: true }
   return createServer((req, res) => {
     serve(req, res).catch((error) => {
-      options.onError?.(error)
-      if (!res.headersSent) void sendNode(res, errorBody(500, { error: 'Internal server error' }))
+      const requestId = requestIdOf(error)
+      options.onError?.(error, { requestId })
+      if (!res.headersSent) void sendNode(res, internalError(requestId))
       else res.destroy()
     })
   })
@@ -183,7 +185,7 @@ export async function startShapeServer(options: StartShapeServerOptions): Promis
     throw error
   }))
   const server = createShapeServer({ ...rest, source: start })
-  void start().catch((error) => rest.onError?.(error))
+  void start().catch((error) => rest.onError?.(error, { requestId: requestIdOf(error) }))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => resolve())

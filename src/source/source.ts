@@ -3,6 +3,7 @@
 // The embedded engine and an external Electric (http mode) both implement it.
 import type { ShapeDefinition } from '../shape/definition.js'
 import type { ChangeMessage, Message } from './messages.js'
+import { classifyError } from './errors.js'
 
 export interface FetchRequest {
   /** `-1`, `now` or `<tx>_<op>`. */
@@ -91,7 +92,7 @@ export interface ShapeSource {
 
 /**
  * An error caused by the request itself (bad shape, offset or handle) carries `field`, as Electric's
- * 400 bodies do: retrying cannot help. Anything else is transient.
+ * 400 bodies do: retrying cannot help (classified by classifyError, errors.ts).
  */
 export const isClientError = (error: unknown): error is Error & { field: string } =>
-  error instanceof Error && typeof (error as { field?: unknown }).field === 'string'
+  error instanceof Error && typeof (error as { field?: unknown }).field === 'string' && classifyError(error) === 'request'

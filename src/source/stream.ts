@@ -2,7 +2,8 @@
 // Electric's ShapeStream does: initial snapshot, up-to-date, then live; must-refetch restarts from -1.
 import type { ShapeDefinition } from '../shape/definition.js'
 import type { Message } from './messages.js'
-import { isClientError, type ShapeSource } from './source.js'
+import { Backoff, classifyError, type RetryBound } from './errors.js'
+import type { ShapeSource } from './source.js'
 
 /** Electric's offset of the end of the initial snapshot: reading after it reads the log from its start. */
 const SNAPSHOT_END_OFFSET = '0_inf'
@@ -16,6 +17,8 @@ export interface StreamOptions {
   /** Only changes after now (`log=changes_only`; still sends snapshot-end). */
   changesOnly?: boolean
   signal?: AbortSignal
+  /** How long an unreachable source is retried before the stream fails with its error. */
+  retry?: RetryBound
 }
 
 export interface StreamItem {
@@ -39,20 +42,21 @@ export async function* streamShape(
   let handle = options.offset && options.offset !== '-1' ? options.handle : undefined
   let isLive = false
   const signal = options.signal
-  let retryDelay = 0
+  const backoff = new Backoff(options.retry)
   let refetches = 0
   while (!signal?.aborted) {
     let result
     try {
       result = await source.fetch(definition, { offset, handle, live: isLive, signal, changesOnly: options.changesOnly ?? false })
-      retryDelay = 0
+      backoff.reset()
     } catch (error) {
-      // Aborted (the reader stopped, or the source is closing under it): the stream ends. A bad shape or
-      // offset is final; anything else (a restarting database) is retried with backoff.
+      // Aborted (the reader stopped, or the source is closing under it): the stream ends. Only an
+      // unreachable source (a restarting database) is retried, with backoff and a bound; a bad shape or
+      // offset, or an internal fault, is final (see errors.ts).
       if (signal?.aborted) return
-      if (isClientError(error)) throw error
-      retryDelay = Math.min(Math.max(retryDelay * 2, 100), 5000)
-      await new Promise((r) => setTimeout(r, retryDelay))
+      const delay = classifyError(error) === 'unavailable' ? backoff.next() : undefined
+      if (delay === undefined) throw error
+      await new Promise((r) => setTimeout(r, delay))
       continue
     }
     if (signal?.aborted) return

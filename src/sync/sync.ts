@@ -123,7 +123,8 @@ export class Sync {
     options: Omit<WriterMutationOptions<C>, 'prisma'> & { prisma?: WriterMutationOptions<C>['prisma'] } = {}): WriterMutationResolver<C, I> {
     const prisma = options.prisma ?? (this.options.prisma as WriterMutationOptions<C>['prisma'] | undefined)
     if (!prisma) throw new Error('sync.mutation needs a Prisma client: pass createSync({ prisma }) or mutation(build, { prisma })')
-    return writerMutation<C>({ ...options, prisma })<C, I>(build)
+    const limits = { maxOperations: this.limits.batchOperations, maxBytes: this.limits.batchBytes }
+    return writerMutation<C>({ ...limits, ...definedOnly(options), prisma })<C, I>(build)
   }
 
   /**
@@ -245,4 +246,9 @@ function untilClosed(closing: AbortSignal, own: AbortSignal | undefined): { sign
 
 async function* positioned<Row>(events: AsyncIterable<SharedEvent<Row>>): AsyncGenerator<TrackedEvent<Row>> {
   for await (const { event, handle, offset } of events) yield { id: `${handle}/${offset}`, data: event }
+}
+
+/** The options that are set: an explicit `undefined` does not override a limit. */
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>
 }

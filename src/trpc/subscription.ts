@@ -2,10 +2,11 @@
 // procedure's `{ ctx, input, signal }` and decides the shape (auth lives there: a TRPCError it throws
 // reaches the client before any data). Every event is `tracked()` with a signed position, so a client
 // that reconnects with `lastEventId` resumes exactly where it was.
-import { TRPCError, tracked, type TrackedEnvelope } from '@trpc/server'
-import { ShapeError } from '../shape/errors.js'
+import { tracked, type TrackedEnvelope } from '@trpc/server'
 import type { WebSocket } from 'ws'
+import { classifyError } from '../source/errors.js'
 import { isClientError } from '../source/source.js'
+import { sourceError } from './errors.js'
 import type { SyncEvent } from '../sync/events.js'
 import type { Shape } from '../sync/shape.js'
 import type { Sync } from '../sync/sync.js'
@@ -46,7 +47,7 @@ export function shapeSubscription<C, I, Row>(
   return async (opts) => {
     // Built before the stream starts, so an auth error is the client's answer, with no data.
     const shape = await Promise.resolve(opts).then(build).catch((error: unknown) => {
-      throw error instanceof ShapeError ? badRequest(error) : error
+      throw classifyError(error) === 'request' ? sourceError(error) : error
     })
     return trackedEvents(sync, shape, {
       ids, flow: options, signal: opts.signal, socket: socketOf(opts.ctx), lastEventId: await lastEventIdOf(opts),
@@ -138,15 +139,12 @@ export async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context
       return
     } catch (error) {
       // The resume position no longer exists (e.g. an offset past the log after a restart): start over.
-      if (!resume || yielded || signal?.aborted || !isClientError(error)) throw isClientError(error) ? badRequest(error) : error
+      if (!resume || yielded || signal?.aborted || !isClientError(error)) throw sourceError(error)
       resume = undefined
       yield tracked(ids.encode(restart('_')), mustRefetch)
     }
   }
 }
-
-/** A shape the source refuses (bad where, columns...) is the request's fault, as Electric's 400 says. */
-const badRequest = (error: Error) => new TRPCError({ code: 'BAD_REQUEST', message: error.message, cause: error })
 
 const restart = (handle: string): EventPosition => ({ kind: 'must-refetch', skip: 0, offset: '-1', handle })
 

@@ -7,7 +7,9 @@ import type { Duplex } from 'node:stream'
 import type { AnyRouter, inferRouterContext } from '@trpc/server'
 import { applyWSSHandler, type CreateWSSContextFnOptions, type WSSHandlerOptions } from '@trpc/server/adapters/ws'
 import { WebSocketServer } from 'ws'
+import { requestIdOf } from '../source/request-id.js'
 import { syncEncoder } from './encoder.js'
+import { withSafeErrors } from './errors.js'
 import { withSocket } from './socket.js'
 
 export interface SyncContextOptions extends CreateWSSContextFnOptions {
@@ -32,8 +34,20 @@ export interface SyncWSServerOptions<TRouter extends AnyRouter> {
   keepAlive?: { pingMs?: number; pongWaitMs?: number } | false
   /** Largest message a client may send, bytes. Default 1 MiB. */
   maxPayload?: number
-  onError?: WSSHandlerOptions<TRouter>['onError']
+  /**
+   * Every error of a call, with the request id the client was sent (`data.requestId`) and the original
+   * error (its `cause` chain holds what the client is not shown). Default: internal errors are logged
+   * with console.error.
+   */
+  onError?: (info: SyncErrorInfo<TRouter>) => void
+  /**
+   * Send tRPC's error shapes as the router makes them: `data.stack` in dev mode, an internal error's own
+   * message. Default false: stack traces, file paths and database texts stay on the server (see errors.ts).
+   */
+  exposeStackTraces?: boolean
 }
+
+export type SyncErrorInfo<TRouter extends AnyRouter> = Parameters<NonNullable<WSSHandlerOptions<TRouter>['onError']>>[0] & { requestId: string }
 
 export interface SyncWSServer {
   wss: WebSocketServer
@@ -62,10 +76,14 @@ export function createSyncWSServer<TRouter extends AnyRouter>(options: SyncWSSer
 
   const handler = applyWSSHandler<TRouter>({
     wss,
-    router: options.router,
+    router: withSafeErrors(options.router, { exposeStackTraces: options.exposeStackTraces }),
     experimental_encoder: syncEncoder,
     keepAlive: options.keepAlive === false ? { enabled: false } : { enabled: true, ...options.keepAlive },
-    onError: options.onError,
+    onError: (info: Parameters<NonNullable<WSSHandlerOptions<TRouter>['onError']>>[0]) => {
+      const requestId = requestIdOf(info.error)
+      if (options.onError) options.onError({ ...info, requestId })
+      else if (info.error.code === 'INTERNAL_SERVER_ERROR') console.error(`[trpc-sync] request ${requestId} (${info.path ?? info.type}):`, info.error.cause ?? info.error)
+    },
     createContext: async (opts) => {
       const ctx = await options.createContext?.({
         ...opts, connectionParams: opts.info.connectionParams, cookies: parseCookies(opts.req.headers.cookie),

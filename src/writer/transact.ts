@@ -8,7 +8,7 @@ import type { Awaitable } from './hooks.js'
 import type { OperationInput } from './operation.js'
 import type { PrismaClientLike, TransactionOf } from './prisma.js'
 import { currentTxid } from './txid.js'
-import type { ApplyOptions } from './writer.js'
+import { failedTransaction, type ApplyOptions } from './writer.js'
 import { batchRecord, recordBatch } from './batches.js'
 
 export interface TransactOperation extends OperationInput {
@@ -22,7 +22,7 @@ export async function transact<P extends PrismaClientLike>(
   fn: (operation: TransactOperation, tx: TransactionOf<P>) => Awaitable<unknown>,
   options: ApplyOptions = {},
 ): Promise<{ txid: number }> {
-  const { id, operations } = await parseBatch(batch, options.format, options.maxOperations)
+  const { id, operations } = await parseBatch(batch, options.format, options.maxOperations, options.maxBytes)
   const record = batchRecord(id, operations, options.exactlyOnce)
   return prisma.$transaction(async (tx) => {
     let txid: number
@@ -41,5 +41,5 @@ export async function transact<P extends PrismaClientLike>(
       }
     }
     return { txid }
-  }, options.transaction)
+  }, options.transaction).catch(failedTransaction)
 }

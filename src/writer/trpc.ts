@@ -17,8 +17,13 @@ export interface WriterMutationOptions<TCtx> {
   /** Format of the procedure's input; default `'tanstack'`. Pair it with the matching input schema. */
   format?: FormatOption
   transaction?: TransactionOptions
-  /** Larger batches are refused (BAD_REQUEST) before the transaction; default 1,000 operations. */
+  /**
+   * Larger batches are refused (BAD_REQUEST) before the transaction; default 1,000 operations, or the
+   * `batchOperations` limit for `sync.mutation`.
+   */
   maxOperations?: number
+  /** Batches longer than this as JSON text are refused the same way; default 1 MiB, or `batchBytes` for `sync.mutation`. */
+  maxBytes?: number
   /** Where batch ids are recorded (default table `trpc_sync_batches`); `false` ignores them. */
   exactlyOnce?: { table?: string } | false
 }
@@ -43,7 +48,9 @@ export function writerMutation<TCtx = unknown>(options: WriterMutationOptions<TC
     const writer = await build(opts)
     const prisma = typeof options.prisma === 'function' ? options.prisma(opts) : options.prisma
     try {
-      const { txid } = await writer.apply(opts.input, prisma, { format: options.format, transaction: options.transaction, maxOperations: options.maxOperations, exactlyOnce: options.exactlyOnce })
+      const { txid } = await writer.apply(opts.input, prisma, {
+        format: options.format, transaction: options.transaction, maxOperations: options.maxOperations, maxBytes: options.maxBytes, exactlyOnce: options.exactlyOnce,
+      })
       return { txid }
     } catch (error) {
       throw error instanceof WriterError ? toTRPCError(error) : error
@@ -56,15 +63,18 @@ const codes: Record<Exclude<WriterErrorKind, 'error'>, TRPCError['code']> = {
   forbidden: 'FORBIDDEN',
   not_found: 'NOT_FOUND',
   conflict: 'CONFLICT',
+  timeout: 'TIMEOUT',
 }
 
 /**
- * invalid → BAD_REQUEST, forbidden → FORBIDDEN, not_found → NOT_FOUND, conflict → CONFLICT; a hook's
- * own error keeps its TRPCError code if it threw one, else INTERNAL_SERVER_ERROR. The WriterError is the cause.
+ * invalid → BAD_REQUEST, forbidden → FORBIDDEN, not_found → NOT_FOUND, conflict → CONFLICT, timeout →
+ * TIMEOUT; a hook's own error keeps its TRPCError code (and message) if it threw one, else it is an
+ * INTERNAL_SERVER_ERROR whose message names the step but not what was thrown (that stays on the server,
+ * in the cause). The WriterError is the cause.
  */
 export function toTRPCError(error: WriterError): TRPCError {
-  const code = error.kind === 'error'
-    ? error.cause instanceof TRPCError ? error.cause.code : 'INTERNAL_SERVER_ERROR'
-    : codes[error.kind]
-  return new TRPCError({ code, message: error.message, cause: error })
+  if (error.kind !== 'error') return new TRPCError({ code: codes[error.kind], message: error.message, cause: error })
+  if (error.cause instanceof TRPCError) return new TRPCError({ code: error.cause.code, message: error.message, cause: error })
+  const where = error.operationIndex === undefined ? 'batch' : `operation ${error.operationIndex}`
+  return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: `${error.step} failed for ${where}: internal error`, cause: error })
 }

@@ -7,6 +7,7 @@
 //   preApply → write → postApply
 //   → COMMIT. Any failure rolls the whole batch back and throws a WriterError.
 import { modelOf } from '../shape/model.js'
+import { toWriterError } from './errors.js'
 import { parseBatch, type FormatOption } from './formats/format.js'
 import type { AllowOptions } from './hooks.js'
 import { operationTypes } from './operation.js'
@@ -23,13 +24,20 @@ export interface ApplyOptions {
   format?: FormatOption
   /** Passed to `prisma.$transaction` (Prisma's default timeout is 5 s). */
   transaction?: TransactionOptions
-  /** Larger batches are refused (BAD_REQUEST) before the transaction; default 1,000 operations. */
+  /** Larger batches are refused (BAD_REQUEST) before the transaction; default 1,000 operations (limit `batchOperations`). */
   maxOperations?: number
+  /** Batches longer than this as JSON text are refused the same way; default 1 MiB (limit `batchBytes`). */
+  maxBytes?: number
   /**
    * Where a batch's id is recorded, so that it applies at most once (default table `trpc_sync_batches`,
    * see `createWriterTablesSql`); `false` ignores batch ids.
    */
   exactlyOnce?: { table?: string } | false
+}
+
+/** A transaction that failed outside any one operation (it timed out, or COMMIT failed): a WriterError of the batch. */
+export function failedTransaction(error: unknown): never {
+  throw toWriterError(error, 'write', undefined)
 }
 
 export interface ApplyResult {
@@ -69,7 +77,7 @@ export class Writer<Tx = AnyTransaction> {
 
   /** Applies a client batch atomically. Throws a WriterError for anything the client sent or a hook rejected. */
   async apply(batch: unknown, prisma: PrismaClientLike, options: ApplyOptions = {}): Promise<ApplyResult> {
-    const { id, operations } = await parseBatch(batch, options.format, options.maxOperations)
+    const { id, operations } = await parseBatch(batch, options.format, options.maxOperations, options.maxBytes)
     const prepared = operations.map((input, index) => prepareOperation(this.#entries, input, index))
     for (const p of prepared) await checkOperation(p)
     const record = batchRecord(id, operations, options.exactlyOnce)
@@ -86,6 +94,6 @@ export class Writer<Tx = AnyTransaction> {
       const changes: AppliedChange[] = []
       for (const p of prepared) changes.push(await applyOperation(p, tx, beforeAllDone))
       return { txid, changes, replayed: false }
-    }, options.transaction)
+    }, options.transaction).catch(failedTransaction)
   }
 }

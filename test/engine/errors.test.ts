@@ -60,7 +60,7 @@ describe('errors', () => {
     expect(refused).toMatchObject({ field: 'where', message: expect.stringContaining('division by zero') })
     const { result } = errorResponse(refused)
     expect(result.status).toBe(400)
-    expect(JSON.parse(String(result.body))).toEqual({ message: 'Invalid request', errors: { where: [expect.stringContaining('division by zero')] } })
+    expect(JSON.parse(String(result.body))).toEqual({ message: 'Invalid request', errors: { where: [expect.stringContaining('division by zero')] }, requestId: expect.any(String) })
 
     // Without the row the shape is served; the row arriving by replication rotates it, and its
     // readers' refetch is refused the same way while the row exists.

@@ -188,7 +188,7 @@ describe('batch size', () => {
     const writer = new Writer().allow(ctx.db.prisma.todo)
     const batch = (n: number) => Array.from({ length: n }, (_, i) => tanstack.insert(todo(i + 1)))
     expect(await writerError(writer.apply(batch(3), prisma, { maxOperations: 2 })))
-      .toMatchObject({ step: 'parse', kind: 'invalid', operationIndex: undefined, reason: 'the batch has 3 operations, more than the 2 allowed (maxOperations)' })
+      .toMatchObject({ step: 'parse', kind: 'invalid', operationIndex: undefined, reason: 'the batch has 3 operations, more than the 2 allowed (limit batchOperations: 2)' })
     expect(await writerError(writer.apply({ operations: batch(3).map((m) => ({ type: 'insert', data: m.modified })) }, prisma, { format: 'json', maxOperations: 2 })))
       .toMatchObject({ step: 'parse', reason: expect.stringContaining('more than the 2 allowed') })
     expect(await writerError(writer.apply(batch(1001), prisma))).toMatchObject({ step: 'parse', reason: expect.stringContaining('more than the 1000 allowed') })

@@ -5,6 +5,8 @@ import { WriterError, toWriterError, type WriterIssue } from '../errors.js'
 import { operationInput, type OperationInput } from '../operation.js'
 import { tanstackFormat } from './tanstack.js'
 import { jsonFormat } from './json.js'
+import { jsonLongerThan } from './size.js'
+import { defaultLimits } from '../../limits/index.js'
 
 export interface Format<Batch = any> {
   readonly name: string
@@ -26,16 +28,21 @@ export type Parser = (batch: unknown) => OperationInput[] | Promise<OperationInp
 /** `'tanstack'` (the default), `'json'`, a Format, or a custom parser function. */
 export type FormatOption = 'tanstack' | 'json' | Format | Parser
 
-/** Default `maxOperations`: a batch is one user's pending writes, not a bulk import. */
-export const defaultMaxOperations = 1_000
+/** Default `maxOperations` (the `batchOperations` limit): a batch is one user's pending writes, not a bulk import. */
+export const defaultMaxOperations = defaultLimits.batchOperations
+/** Default `maxBytes` (the `batchBytes` limit): bytes of the batch as JSON text. */
+export const defaultMaxBytes = defaultLimits.batchBytes
 
 /** Parses a batch with the given format; never throws anything but a `parse` WriterError. */
-export async function parseBatch(batch: unknown, format: FormatOption = 'tanstack', maxOperations = defaultMaxOperations): Promise<ParsedBatch> {
+export async function parseBatch(
+  batch: unknown, format: FormatOption = 'tanstack', maxOperations = defaultMaxOperations, maxBytes = defaultMaxBytes,
+): Promise<ParsedBatch> {
   // Checked before the format's schema, so an oversized batch costs no per-operation parsing.
   const size = Array.isArray(batch) ? batch.length
     : Array.isArray((batch as { operations?: unknown } | null)?.operations) ? (batch as { operations: unknown[] }).operations.length
     : 0
   if (size > maxOperations) throw tooLarge(size, maxOperations)
+  if (jsonLongerThan(batch, maxBytes)) throw invalid(`the batch is larger than ${maxBytes} bytes as JSON (limit batchBytes: ${maxBytes})`)
   let operations: unknown
   if (typeof format === 'function') {
     try {
@@ -69,7 +76,7 @@ function requireOperations(operations: OperationInput[]): OperationInput[] {
 }
 
 function tooLarge(size: number, maxOperations: number): WriterError {
-  return invalid(`the batch has ${size} operations, more than the ${maxOperations} allowed (maxOperations)`)
+  return invalid(`the batch has ${size} operations, more than the ${maxOperations} allowed (limit batchOperations: ${maxOperations})`)
 }
 
 function invalid(reason: string, operationIndex?: number, issues?: WriterIssue[]): WriterError {
