@@ -11,6 +11,11 @@ export interface SyncLimits {
    * (a subtree sent once and referenced twice counts twice). Default 256.
    */
   whereConditions: number
+  /**
+   * Nesting depth of one where input's objects and arrays (`{ AND: [{ title: { not: 'x' } }] }` is 4).
+   * Bounds the recursion of validating and compiling it. Default 32.
+   */
+  whereDepth: number
   /** Values in one `in` / `notIn` list. Default 1,000. */
   inValues: number
   /** Parameters of one compiled shape (Postgres's bind message allows 65,535). Default 10,000. */
@@ -36,6 +41,7 @@ export interface SyncLimits {
 export const defaultLimits: Readonly<SyncLimits> = Object.freeze({
   whereBytes: 16 * 1024,
   whereConditions: 256,
+  whereDepth: 32,
   inValues: 1000,
   shapeParams: 10_000,
   subscriptionsPerConnection: 100,

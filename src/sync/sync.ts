@@ -136,7 +136,7 @@ export class Sync {
 
   /** A zod schema for the Prisma where inputs clients may send: only `fields` and `operators`. */
   where<D extends object, F extends WhereField<D>, O extends WhereOperator = WhereOperator>(delegate: D, options: WhereSchemaOptions<F, O>): WhereSchema<D, F, O> {
-    return whereSchema(delegate, options)
+    return whereSchema(delegate, options, this.limits)
   }
 
   /**
