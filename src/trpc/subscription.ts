@@ -3,6 +3,7 @@
 // reaches the client before any data). Every event is `tracked()` with a signed position, so a client
 // that reconnects with `lastEventId` resumes exactly where it was.
 import { TRPCError, tracked, type TrackedEnvelope } from '@trpc/server'
+import { LimitError } from '../limits/index.js'
 import { ShapeError } from '../shape/errors.js'
 import type { WebSocket } from 'ws'
 import { isClientError } from '../source/source.js'
@@ -46,7 +47,7 @@ export function shapeSubscription<C, I, Row>(
   return async (opts) => {
     // Built before the stream starts, so an auth error is the client's answer, with no data.
     const shape = await Promise.resolve(opts).then(build).catch((error: unknown) => {
-      throw error instanceof ShapeError ? badRequest(error) : error
+      throw error instanceof ShapeError || error instanceof LimitError ? badRequest(error) : error
     })
     return trackedEvents(sync, shape, {
       ids, flow: options, signal: opts.signal, socket: socketOf(opts.ctx), lastEventId: await lastEventIdOf(opts),
