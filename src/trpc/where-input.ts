@@ -33,6 +33,7 @@ class Refused extends Error {
 
 /** Checks a client where input against the limits; returns the first non-JSON value or forbidden key, if any. */
 export function inspectWhereInput(value: unknown, limits: WhereInputLimits): InputProblem | undefined {
+  if (hasReplacedPrototype(value)) return { path: [], message: replacedPrototype }
   if (!isPlainObject(value)) return { path: [], message: `expected a where object, got ${describe(value)}` }
   try {
     new Walk(limits).visit(value, undefined, 1, false)
@@ -72,6 +73,7 @@ class Walk {
       if (Number.isNaN(value.getTime())) this.refuse('invalid Date')
       return this.leaf(dateBytes, key, inList)
     }
+    if (hasReplacedPrototype(value)) this.refuse(replacedPrototype)
     if (Decimal.isDecimal(value)) return this.leaf(value.toString().length + 2, key, inList)
     this.refuse(`expected a plain JSON value, got ${describe(value)}`)
   }
@@ -143,6 +145,18 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   const proto = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null
 }
+
+/**
+ * An object whose prototype is another plain object: what copying a parsed `{"__proto__": {...}}` makes
+ * (superjson's deserialize copies by assignment, so the key becomes the prototype).
+ */
+function hasReplacedPrototype(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto !== null && proto !== Object.prototype && typeof proto === 'object' && !Object.hasOwn(proto, 'constructor')
+}
+
+const replacedPrototype = '"__proto__" is not allowed as a key'
 
 /** `a Map`, `an array`, `the number NaN`: what a value is, for messages (never its content). */
 export function describe(value: unknown): string {
