@@ -7,24 +7,39 @@ import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import SuperJSON from 'superjson'
 import WebSocket from 'ws'
+import { initTRPC } from '@trpc/server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import { createClientTransformer, createSyncClient, clientTransformer } from '../../client/index.js'
+import { createSyncWSServer, syncTransformer, type SyncWSServer } from '../../src/index.js'
 import type { AppRouter } from './app.js'
 import { record, startApp, until, type Recording, type TestApp } from './support.js'
 
 let app: TestApp
 let honest: Recording
+let passthrough: SyncWSServer
 const clients: { $close(): unknown }[] = []
 const MAX_PAYLOAD = 1 << 20 // createSyncWSServer's default
 
+/** Server code that passes the client's where to sync.shape without sync.where (served at /raw). */
+function passthroughRouter() {
+  const t = initTRPC.create({ transformer: syncTransformer })
+  return t.router({
+    todos: t.procedure.input(z.object({ where: z.any() })).subscription(app.sync.subscription(({ input }) =>
+      app.sync.shape(app.db.prisma.todo, { where: { AND: [{ ownerId: 'mallory' }, input.where] } }))),
+  })
+}
+
 beforeAll(async () => {
   app = await startApp()
+  passthrough = createSyncWSServer({ router: passthroughRouter(), server: app.http, path: '/raw' })
   honest = record(app.client('honest').todos.sync, {})
   await until(() => honest.upToDates > 0, 'the honest client is live')
 })
 afterAll(async () => {
   for (const client of clients) await client.$close()
   honest?.stop()
+  await passthrough?.close({ graceMs: 0 })
   await app?.close()
 })
 
@@ -84,9 +99,9 @@ async function refusedOverTrpc(input: unknown, named: string | RegExp, transform
 }
 
 /** Sends one raw subscription frame on a connection of its own; returns every answer for it. */
-async function refusedRaw(frame: string, named: string | RegExp) {
+async function refusedRaw(frame: string, named: string | RegExp, path = '/trpc') {
   const shapes = await shapeCount()
-  const ws = new WebSocket(`ws://127.0.0.1:${app.port}/trpc?connectionParams=1`)
+  const ws = new WebSocket(`ws://127.0.0.1:${app.port}${path}?connectionParams=1`)
   await once(ws, 'open')
   const answers: any[] = []
   ws.on('message', (data) => answers.push(JSON.parse(String(data))))
@@ -106,7 +121,7 @@ async function refusedRaw(frame: string, named: string | RegExp) {
   return error.message as string
 }
 
-const rawFrame = (inputJson: string) => `{"id":1,"method":"subscription","params":{"path":"todos.sync","input":${inputJson}}}`
+const rawFrame = (inputJson: string, path = 'todos.sync') => `{"id":1,"method":"subscription","params":{"path":"${path}","input":${inputJson}}}`
 
 describe('where limits over tRPC', () => {
   it('refuses a 65,536-condition OR (a frame under maxPayload) with whereConditions', async () => {
@@ -188,5 +203,25 @@ describe('strict filter input over tRPC: non-JSON values are refused, naming the
     await refusedRaw(rawFrame('{"json":{"where":{"AND":[{"title":{"__proto__":{"contains":"x"}}}]}}}'), /AND\[0\]\.title.*"__proto__" is not allowed as a key/)
     await refusedRaw(rawFrame('{"json":{"where":{"OR":[{"constructor":{"title":"x"}}]}}}'), 'OR[0].constructor: "constructor" is not allowed as a key')
     await refusedRaw(rawFrame('{"json":{"where":{"title":{"prototype":1}}}}'), 'title.prototype: "prototype" is not allowed as a key')
+  })
+})
+
+describe('server code passing a client where to sync.shape unvalidated', () => {
+  const raw = (input: unknown) => rawFrame(JSON.stringify(syncTransformer.serialize(input)), 'todos')
+  const refused = (input: unknown, named: string | RegExp) => refusedRaw(raw(input), named, '/raw')
+
+  it('answers the where limits with BAD_REQUEST naming the limit (a LimitError from the shape builder)', async () => {
+    await refused({ where: { OR: Array.from({ length: 65_536 }, () => ({ title: '' })) } }, /limit whereConditions: 256/)
+    await refused({ where: { title: { in: Array.from({ length: 60_000 }, (_, i) => `t${i}`), mode: 'insensitive' } } }, /limit shapeParams: 10000/)
+    let deep: object = { title: 'x' }
+    for (let i = 0; i < 1000; i++) deep = { NOT: deep }
+    await refused({ where: deep }, /limit whereDepth: 32/)
+  })
+
+  it('refuses non-JSON values and prototype keys with BAD_REQUEST naming the path', async () => {
+    await refused({ where: { title: new Date() } }, 'where.AND[1].title: expected a string, got a Date')
+    await refused({ where: new Set([{ title: 'x' }]) }, 'where.AND[1]: expected a where object, got a Set')
+    await refusedRaw(rawFrame('{"json":{"where":{"__proto__":{"title":"x"}}}}', 'todos'), 'where.AND[1].__proto__: unknown field', '/raw')
+    await refusedRaw(rawFrame('{"json":{"where":{"constructor":{"title":"x"}}}}', 'todos'), 'where.AND[1].constructor: unknown field', '/raw')
   })
 })
