@@ -163,6 +163,7 @@ export function describe(value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
   if (typeof value === 'number' || typeof value === 'bigint') return `the number ${value}`
+  if (Decimal.isDecimal(value)) return 'a Decimal'
   if (typeof value === 'object') {
     const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name
     return typeof name === 'string' && name !== 'Object' && name !== '' ? `a ${name}` : 'an object'
