@@ -3,6 +3,7 @@
 import { defaultLimits, LimitError, type SyncLimits } from '../limits/index.js'
 import type { Replica, ShapeDefinition } from './definition.js'
 import { ShapeError } from './errors.js'
+import { MAX_BIND_PARAMS } from './sql.js'
 import { describe } from './values.js'
 
 export type KeywordParam = string | number | bigint | boolean | Date
@@ -52,7 +53,7 @@ export function keywordShape(input: KeywordShapeInput, limits: Pick<SyncLimits, 
   }
   if (input.params !== undefined) {
     if (definition.where === undefined) throw new ShapeError('params', 'params need a where clause that uses them')
-    const params = paramsOf(input.params, limits.shapeParams)
+    const params = paramsOf(input.params, Math.min(limits.shapeParams, MAX_BIND_PARAMS))
     if (params.length) definition.params = params
   }
   if (input.columns !== undefined) definition.columns = columnsOf(input.columns)

@@ -16,7 +16,7 @@ import { defaultLimits, LimitError, type SyncLimits } from '../limits/index.js'
 import { ShapeError } from './errors.js'
 import type { FieldMeta, ModelMeta } from './model.js'
 import { formatArray } from './pg-text.js'
-import { and, leaf, leafOf, not, or, param, quoteIdent, type Condition, type Param } from './sql.js'
+import { and, leaf, leafOf, MAX_BIND_PARAMS, not, or, param, quoteIdent, type Condition, type Param } from './sql.js'
 import { describe, expected, scalarToText } from './values.js'
 
 const comparisons = ['equals', 'in', 'notIn', 'lt', 'lte', 'gt', 'gte', 'not']
@@ -277,7 +277,7 @@ class WhereCompiler {
 
   private reserveParams(count: number): void {
     this.params += count
-    const max = this.limits.shapeParams
+    const max = Math.min(this.limits.shapeParams, MAX_BIND_PARAMS)
     if (this.params > max) throw new LimitError('shapeParams', max, `the shape needs more than ${max} parameters`)
   }
 

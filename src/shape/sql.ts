@@ -16,6 +16,9 @@ type Node =
   | { op: 'and' | 'or'; items: Node[] }
   | { op: 'not'; item: Node }
 
+/** Postgres's bind message counts parameters in 16 bits: a shape with more can never run (shapeParams cannot exceed it). */
+export const MAX_BIND_PARAMS = 65_535
+
 /** Postgres types whose parameters Postgres (and our evaluator) can type from the column alone. */
 const selfTypedParams = new Set(['text', 'varchar', 'bool', 'int2', 'int4', 'float4', 'float8'])
 const builtinTypes = new Set([

@@ -50,6 +50,10 @@ describe('compileShape: where limits', () => {
     limitError(compile({ OR: Array.from({ length: 65_536 }, () => ({ title: '' })) }), 'whereConditions')
     // With conditions unbounded, the parameters stop it.
     limitError(compile({ OR: Array.from({ length: 65_536 }, () => ({ title: '' })) }, resolveLimits({ whereConditions: Infinity })), 'shapeParams')
+    // Not even at shapeParams: Infinity can a shape take more than Postgres's bind message allows.
+    const unbounded = resolveLimits({ whereConditions: Infinity, shapeParams: Infinity })
+    expect(limitError(compile({ OR: Array.from({ length: 65_536 }, () => ({ title: '' })) }, unbounded), 'shapeParams').max).toBe(65_535)
+    expect(compile({ OR: Array.from({ length: 65_535 }, () => ({ title: '' })) }, unbounded)().definition.params).toHaveLength(65_535)
     // Conditions without parameters (IS NULL) are counted too: 2^30 leaves would never finish.
     let shared: object = { description: null }
     for (let i = 0; i < 30; i++) shared = { AND: [shared, shared] }
