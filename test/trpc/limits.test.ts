@@ -160,9 +160,13 @@ describe('where limits over tRPC', () => {
     await refusedOverTrpc({ where }, /title\.in: the list has 60000 values \(limit inValues: 1000\)/)
   })
 
-  it('refuses a where nested 10,000 levels deep, and a reference cycle, with whereDepth', async () => {
+  it('refuses a where nested 10,000 (and 120,000) levels deep, and a reference cycle, with whereDepth', async () => {
     const deep = '{"NOT":'.repeat(10_000) + '{"title":"x"}' + '}'.repeat(10_000)
     await refusedRaw(rawFrame(`{"json":{"where":${deep}}}`), /limit whereDepth: 32/)
+    // As deep as a frame under maxPayload allows (superjson's copy used to recurse over it first).
+    const deepest = '{"NOT":'.repeat(120_000) + '{}' + '}'.repeat(120_000)
+    expect(deepest.length).toBeLessThan(MAX_PAYLOAD - 100)
+    await refusedRaw(rawFrame(`{"json":{"where":${deepest}}}`), /limit whereDepth: 32/)
     // where.AND is where itself
     await refusedRaw(rawFrame('{"json":{"where":{"AND":null}},"meta":{"referentialEqualities":{"where":["where.AND"]}}}'), /limit whereDepth: 32/)
   })
