@@ -55,7 +55,7 @@ class Walk {
   visit(value: unknown, key: string | undefined, depth: number, inList: boolean): void {
     switch (typeof value) {
       case 'undefined': return // absent, as in Prisma
-      case 'string': return this.leaf(Buffer.byteLength(value) + 2, key, inList)
+      case 'string': return this.leaf(jsonStringBytes(value), key, inList)
       case 'boolean': return this.leaf(value ? 4 : 5, key, inList)
       case 'number':
         if (!Number.isFinite(value)) this.refuse(`${value} is not a finite number`)
@@ -144,6 +144,15 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   if (typeof value !== 'object' || value === null) return false
   const proto = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null
+}
+
+const escaped = /["\\\b\f\n\r\t]|([\u0000-\u001f])/g
+
+/** The UTF-8 bytes of a string as JSON text: quotes, and `\n` or `\u0000` for what JSON escapes. */
+function jsonStringBytes(text: string): number {
+  let bytes = Buffer.byteLength(text) + 2
+  for (const match of text.matchAll(escaped)) bytes += match[1] === undefined ? 1 : 5
+  return bytes
 }
 
 /**
