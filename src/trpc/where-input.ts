@@ -81,12 +81,16 @@ class Walk {
   private object(value: Record<string, unknown>, depth: number): void {
     this.enter(depth)
     this.add(2)
+    let first = true
     for (const key in value) {
       if (!Object.hasOwn(value, key)) continue
       this.path.push(key)
       if (forbiddenKeys.has(key)) this.refuse(`"${key}" is not allowed as a key`)
-      this.add(Buffer.byteLength(key) + 4) // quotes, colon, comma
-      this.visit(value[key], key, depth + 1, false)
+      if (value[key] !== undefined) { // JSON leaves the key out
+        this.add(jsonStringBytes(key) + (first ? 1 : 2)) // colon, comma
+        first = false
+        this.visit(value[key], key, depth + 1, false)
+      }
       this.path.pop()
     }
   }
@@ -104,8 +108,9 @@ class Walk {
     this.add(2)
     for (let i = 0; i < value.length; i++) {
       this.path.push(i)
-      this.add(1)
-      this.visit(value[i], undefined, depth + 1, list)
+      if (i > 0) this.add(1)
+      if (value[i] === undefined) this.add(4) // JSON's null
+      else this.visit(value[i], undefined, depth + 1, list)
       this.path.pop()
     }
   }

@@ -118,6 +118,14 @@ describe('sync.where', () => {
     refusedWith({ title: 'x'.repeat(64) }, 'whereBytes')
     expect(filter.parse({ title: { in: ['a', 'b', 'c'] }, completed: true })).toEqual({ title: { in: ['a', 'b', 'c'] }, completed: true })
     expect(filter.parse({ title: { not: 'a', mode: 'insensitive' } })).toEqual({ title: { not: 'a', mode: 'insensitive' } }) // mode is no condition
+    // whereBytes is the input's JSON text, to the byte.
+    for (const input of [{ title: 'a"\\\n\u0001é' }, { OR: [{ title: 'x' }, { completed: true, title: undefined }], completed: false }, { title: { in: ['a', 'b'], mode: 'insensitive' } }]) {
+      const bytes = Buffer.byteLength(JSON.stringify(input))
+      const exact = createSync({ mode: 'custom', source: () => Promise.reject(new Error('unused')), limits: { whereBytes: bytes } }).where(db.prisma.todo, { fields: ['completed', 'title'] })
+      const under = createSync({ mode: 'custom', source: () => Promise.reject(new Error('unused')), limits: { whereBytes: bytes - 1 } }).where(db.prisma.todo, { fields: ['completed', 'title'] })
+      expect(() => exact.parse(input), JSON.stringify(input)).not.toThrow()
+      expect(() => under.parse(input), JSON.stringify(input)).toThrow(/limit whereBytes/)
+    }
     const standalone = whereSchema(db.prisma.todo, { fields: ['title'] })
     expect(() => standalone.parse({ OR: Array.from({ length: 256 }, () => ({ title: 'a' })) })).not.toThrow()
     expect(() => standalone.parse({ OR: Array.from({ length: 257 }, () => ({ title: 'a' })) })).toThrow(/limit whereConditions: 256/)
