@@ -138,11 +138,12 @@ class WhereCompiler {
           parts.push(this.compare(field, reverse ? '<>' : '=', value, opPath, insensitive))
           break
         case 'not':
-          if (isFilterObject(value)) {
-            this.enter(opPath, level + 1)
-            for (const part of this.operations(field, value, opPath, !reverse, insensitive, true, level + 1)) parts.push(part)
+          if (!isFilterObject(value)) {
+            parts.push(this.compare(field, '<>', value, opPath, insensitive)) // `not: v` is `<> v` at any depth
+            break
           }
-          else parts.push(this.compare(field, '<>', value, opPath, insensitive)) // `not: v` is `<> v` at any depth
+          this.enter(opPath, level + 1)
+          for (const part of this.operations(field, value, opPath, !reverse, insensitive, true, level + 1)) parts.push(part)
           break
         case 'in':
         case 'notIn':
