@@ -9,10 +9,10 @@
 import type { Args } from '@prisma/client/runtime/client'
 import { Decimal } from '@prisma/client/runtime/client'
 import { z } from 'zod'
-import { defaultLimits, type SyncLimits } from '../limits/index.js'
+import { defaultLimits } from '../limits/index.js'
 import { modelOf, type FieldMeta } from '../shape/model.js'
 import { expected } from '../shape/values.js'
-import { describe, inspectWhereInput, isPlainObject } from './where-input.js'
+import { describe, inspectWhereInput, isPlainObject, type WhereInputLimits } from './where-input.js'
 
 export const whereOperators = [
   'equals', 'not', 'in', 'notIn', 'lt', 'lte', 'gt', 'gte', 'contains', 'startsWith', 'endsWith', 'mode', 'AND', 'OR', 'NOT',
@@ -61,7 +61,7 @@ const uuidText = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{
 
 /** `limits`: the where limits in force (`sync.where` passes `sync.limits`; the defaults otherwise). */
 export function whereSchema<D extends object, F extends WhereField<D>, O extends WhereOperator = WhereOperator>(
-  delegate: D, options: WhereSchemaOptions<F, O>, limits: Readonly<SyncLimits> = defaultLimits,
+  delegate: D, options: WhereSchemaOptions<F, O>, limits: WhereInputLimits = defaultLimits,
 ): WhereSchema<D, F, O> {
   const model = modelOf(delegate)
   const operators = new Set<string>(options.operators ?? whereOperators)
