@@ -1,6 +1,7 @@
 // The Electric-protocol endpoint, framework-neutral: CORS and preflights, the client's parameters, the
 // route's shape (static, or decided per request by the app), interruptible live requests, and either
 // serving from the source (embedded) or proxying to the Electric behind it (http mode).
+import { LimitError } from '../limits/index.js'
 import { ShapeError } from '../shape/errors.js'
 import { requestIdOf } from '../source/request-id.js'
 import { applyCachePolicy } from './cache.js'
@@ -47,7 +48,7 @@ export class BodyTooLargeError extends Error {
 export const MAX_BODY_BYTES = 8_000_000
 
 /**
- * Answers one request. Errors thrown by a shape function other than ShapeError propagate (a Node
+ * Answers one request. Errors thrown by a shape function other than ShapeError and LimitError propagate (a Node
  * handler passes them to `next`); everything else becomes an Electric-style response.
  */
 export async function handleShapeRequest<Req>(
@@ -110,7 +111,7 @@ async function answer<Req>(
     try {
       shape = typeof resolver === 'function' ? await resolver(native) : resolver
     } catch (error) {
-      if (error instanceof ShapeError) return errorResponse(error).result
+      if (error instanceof ShapeError || error instanceof LimitError) return errorResponse(error).result
       throw error
     }
     // Live requests can be interrupted (sync.interrupt); others only end with their client.

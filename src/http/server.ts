@@ -6,6 +6,7 @@ import { timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { EmbeddedEngine, type EngineOptions } from '../engine/index.js'
+import { LimitError, resolveLimits, type SyncLimits } from '../limits/index.js'
 import { ShapeError } from '../shape/errors.js'
 import type { ShapeSource } from '../source/source.js'
 import { Shape } from '../sync/shape.js'
@@ -29,12 +30,15 @@ export interface ShapeServerOptions extends ShapeHandlerOptions {
   secret?: string
   /** Allow `DELETE /v1/shape` (Electric's ELECTRIC_ENABLE_INTEGRATION_TESTING). */
   allowShapeDeletion?: boolean
+  /** Limits on the clients' shapes (whereBytes, shapeParams; see README "Limits"); unset ones keep their defaults. */
+  limits?: Partial<SyncLimits>
 }
 
 const shapeMethods = 'GET, POST, HEAD, DELETE, OPTIONS'
 
 export function createShapeServer(options: ShapeServerOptions): Server {
   const source = sourceTracker(options.source)
+  const limits = resolveLimits(options.limits)
   const ctx: EndpointContext = { source: source.get, options, methods: shapeMethods, shapeFromUrl: true }
   return createServer((req, res) => {
     serve(req, res).catch((error) => {
@@ -63,7 +67,7 @@ export function createShapeServer(options: ShapeServerOptions): Server {
       } else if (method === 'DELETE') {
         result = withHeaders(await deleteShape(request.url.searchParams), { ...base, ...corsHeaders(request.header('origin'), options.cors ?? true, shapeMethods) })
       } else {
-        result = await handleShapeRequest(ctx, request, request, (r) => new Shape(shapeFromParams(r.url.searchParams), undefined))
+        result = await handleShapeRequest(ctx, request, request, (r) => new Shape(shapeFromParams(r.url.searchParams, limits), undefined))
       }
     } else if (path === '/v1/health' && readOnly) {
       const status = source.status()
@@ -81,11 +85,11 @@ export function createShapeServer(options: ShapeServerOptions): Server {
   }
 
   async function deleteShape(query: URLSearchParams): Promise<HttpResult> {
-    const deleted = await removeShape(query)
+    const deleted = await removeShape(query, limits)
     return { ...deleted, headers: { ...deleted.headers, 'cache-control': 'no-cache' } }
   }
 
-  async function removeShape(query: URLSearchParams): Promise<HttpResult> {
+  async function removeShape(query: URLSearchParams, limits: Readonly<SyncLimits>): Promise<HttpResult> {
     const admin = options.allowShapeDeletion ? adminOf(await source.get().catch(() => undefined)) : undefined
     if (!admin) return errorBody(405, { message: 'DELETE not allowed' })
     const handle = query.get('handle') || undefined
@@ -95,9 +99,9 @@ export function createShapeServer(options: ShapeServerOptions): Server {
     }
     let definition
     try {
-      definition = { ...shapeFromParams(query), changesOnly: query.get('log') === 'changes_only' }
+      definition = { ...shapeFromParams(query, limits), changesOnly: query.get('log') === 'changes_only' }
     } catch (error) {
-      if (error instanceof ShapeError) return errorResponse(error).result
+      if (error instanceof ShapeError || error instanceof LimitError) return errorResponse(error).result
       throw error
     }
     const existing = await admin.existingHandle(definition)

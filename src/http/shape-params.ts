@@ -1,10 +1,12 @@
 // The standalone server's shapes: named by the client in Electric's query parameters (`table`, `where`,
 // `params[n]`, `columns`, `replica`), with Electric's identifier rules and messages.
+import type { SyncLimits } from '../limits/index.js'
 import type { ShapeDefinition } from '../shape/definition.js'
 import { ShapeError } from '../shape/errors.js'
 import { keywordShape } from '../shape/keyword.js'
 
-export function shapeFromParams(query: URLSearchParams): ShapeDefinition {
+/** `limits`: whereBytes and shapeParams for the client's where clause and params. */
+export function shapeFromParams(query: URLSearchParams, limits?: Pick<SyncLimits, 'whereBytes' | 'shapeParams'>): ShapeDefinition {
   const table = query.get('table')
   if (table === null || table.trim() === '') throw new ShapeError('table', "can't be blank")
   const replica = query.get('replica') ?? 'default'
@@ -22,7 +24,7 @@ export function shapeFromParams(query: URLSearchParams): ShapeDefinition {
     params: Object.keys(params).length ? params : undefined,
     columns: columns === null ? undefined : parseColumns(columns),
     replica,
-  })
+  }, limits)
 }
 
 /**

@@ -4,16 +4,29 @@
 // (BAD_REQUEST / HTTP 400, or 429 for limits of the whole server), and is never retried.
 
 export interface SyncLimits {
-  /** Bytes of one client where input (its JSON text) or one keyword where clause. Default 16 KiB. */
+  /**
+   * Bytes of one client where input (its JSON text, UTF-8, superjson's shared references expanded) or of
+   * one keyword where clause (sync.shape's, the standalone server's `where`). Default 16 KiB.
+   */
   whereBytes: number
   /**
    * Conditions (leaf filters) in one where input, after superjson's shared references are resolved
-   * (a subtree sent once and referenced twice counts twice). Default 256.
+   * (a subtree sent once and referenced twice counts twice). Each operator on a field is one (a bare
+   * value is `equals`; an `in` list is one; `mode` is none). Checked on client filters (sync.where) and
+   * again on sync.shape's where (the client's filter with what the server adds). Default 256.
    */
   whereConditions: number
-  /** Values in one `in` / `notIn` list. Default 1,000. */
+  /**
+   * Nesting depth of one where input's objects and arrays (`{ AND: [{ title: { not: 'x' } }] }` is 4).
+   * Bounds the recursion of validating and compiling it; checked like whereConditions. Default 32.
+   */
+  whereDepth: number
+  /** Values in one `in` / `notIn` list of a client filter (sync.where). Default 1,000. */
   inValues: number
-  /** Parameters of one compiled shape (Postgres's bind message allows 65,535). Default 10,000. */
+  /**
+   * Parameters of one compiled shape, Prisma or keyword (an insensitive `in` takes one per value);
+   * Postgres's bind message allows 65,535, which no setting exceeds. Default 10,000.
+   */
   shapeParams: number
   /** Subscriptions one tRPC connection may hold open at once. Default 100. */
   subscriptionsPerConnection: number
@@ -36,6 +49,7 @@ export interface SyncLimits {
 export const defaultLimits: Readonly<SyncLimits> = Object.freeze({
   whereBytes: 16 * 1024,
   whereConditions: 256,
+  whereDepth: 32,
   inValues: 1000,
   shapeParams: 10_000,
   subscriptionsPerConnection: 100,

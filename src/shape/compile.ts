@@ -1,10 +1,11 @@
 // A Prisma model plus `{ where, select, replica }` -> a shape definition with real database names.
 import type { Args } from '@prisma/client/runtime/client'
+import { defaultLimits } from '../limits/index.js'
 import type { Replica, ShapeDefinition } from './definition.js'
 import { ShapeError } from './errors.js'
 import { replicaOf } from './keyword.js'
 import { modelOf, type ModelMeta } from './model.js'
-import { compileWhere } from './prisma-where.js'
+import { compileWhere, type WhereLimits } from './prisma-where.js'
 import { selectColumns } from './select.js'
 import { render } from './sql.js'
 import { describe } from './values.js'
@@ -26,7 +27,8 @@ export interface PrismaShape {
 
 const optionKeys = new Set(['where', 'select', 'replica'])
 
-export function compileShape<Delegate>(delegate: Delegate, options: PrismaShapeOptions<Delegate> = {}): PrismaShape {
+/** `limits`: whereConditions, whereDepth and shapeParams in force (sync.shape passes sync.limits). */
+export function compileShape<Delegate>(delegate: Delegate, options: PrismaShapeOptions<Delegate> = {}, limits: WhereLimits = defaultLimits): PrismaShape {
   const model = modelOf(delegate)
   if (typeof options !== 'object' || options === null) {
     throw new ShapeError('options', `expected { where, select, replica }, got ${describe(options)}`)
@@ -34,7 +36,7 @@ export function compileShape<Delegate>(delegate: Delegate, options: PrismaShapeO
   for (const key of Object.keys(options)) {
     if (!optionKeys.has(key)) throw new ShapeError(key, `${key} is not supported in shapes; expected where, select or replica`)
   }
-  const where = compileWhere(model, options.where)
+  const where = compileWhere(model, options.where, limits)
   const definition: ShapeDefinition = { table: model.table, namespace: model.namespace, replica: replicaOf(options.replica) }
   if (where !== true) {
     const { sql, params } = render(where)

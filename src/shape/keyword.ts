@@ -1,7 +1,9 @@
 // Raw keyword shapes (`{ table, where, params, columns, replica }`), validated the way Electric reads its
 // shape parameters. Whether the table exists and the where clause parses is checked by the engine.
+import { defaultLimits, LimitError, type SyncLimits } from '../limits/index.js'
 import type { Replica, ShapeDefinition } from './definition.js'
 import { ShapeError } from './errors.js'
+import { MAX_BIND_PARAMS } from './sql.js'
 import { describe } from './values.js'
 
 export type KeywordParam = string | number | bigint | boolean | Date
@@ -22,7 +24,8 @@ export interface KeywordShapeInput {
 
 const keys = new Set(['table', 'namespace', 'where', 'params', 'columns', 'replica'])
 
-export function keywordShape(input: KeywordShapeInput): ShapeDefinition {
+/** `limits`: whereBytes (the where clause's UTF-8 bytes) and shapeParams in force. */
+export function keywordShape(input: KeywordShapeInput, limits: Pick<SyncLimits, 'whereBytes' | 'shapeParams'> = defaultLimits): ShapeDefinition {
   if (typeof input !== 'object' || input === null) throw new ShapeError('shape', `expected a shape object, got ${describe(input)}`)
   for (const key of Object.keys(input)) {
     if (!keys.has(key)) throw new ShapeError(key, `unknown shape option; expected one of ${[...keys].join(', ')}`)
@@ -44,11 +47,13 @@ export function keywordShape(input: KeywordShapeInput): ShapeDefinition {
       throw new ShapeError('where', `expected a SQL condition, got ${describe(input.where)}`)
     }
     if (input.where.includes('\0')) throw new ShapeError('where', 'must not contain NUL characters')
+    const bytes = Buffer.byteLength(input.where)
+    if (bytes > limits.whereBytes) throw new LimitError('whereBytes', limits.whereBytes, `the where clause has ${bytes} bytes`)
     definition.where = input.where
   }
   if (input.params !== undefined) {
     if (definition.where === undefined) throw new ShapeError('params', 'params need a where clause that uses them')
-    const params = paramsOf(input.params)
+    const params = paramsOf(input.params, Math.min(limits.shapeParams, MAX_BIND_PARAMS))
     if (params.length) definition.params = params
   }
   if (input.columns !== undefined) definition.columns = columnsOf(input.columns)
@@ -97,13 +102,16 @@ function checkIdentifier(name: string, path: string): string {
   return name
 }
 
-function paramsOf(params: unknown): string[] {
+function paramsOf(params: unknown, max: number): string[] {
+  const tooMany = (count: number) => new LimitError('shapeParams', max, `the shape has ${count} parameters`)
   let values: unknown[]
   if (Array.isArray(params)) {
+    if (params.length > max) throw tooMany(params.length)
     values = params
   } else if (typeof params === 'object' && params !== null) {
     const record = params as Record<string, unknown>
     const count = Object.keys(record).length
+    if (count > max) throw tooMany(count)
     for (const key of Object.keys(record)) {
       if (!/^[1-9]\d*$/.test(key) || Number(key) > count) {
         throw new ShapeError(`params.${key}`, `expected keys "1" to "${count}" naming placeholders $1 to $${count}`)

@@ -8,11 +8,15 @@
 // One deliberate difference: Prisma puts `contains`/`startsWith`/`endsWith` values (and `equals` with
 // mode 'insensitive') into LIKE patterns unescaped, so `%` and `_` act as wildcards; here values are always
 // literal text.
+// The walk is bounded by the where limits: nesting (whereDepth: the recursion), conditions
+// (whereConditions: superjson's shared references make a small input a huge tree) and parameters
+// (shapeParams: Postgres's bind message allows 65,535), each a LimitError as soon as it is exceeded.
 import { skip } from '@prisma/client/runtime/client'
+import { defaultLimits, LimitError, type SyncLimits } from '../limits/index.js'
 import { ShapeError } from './errors.js'
 import type { FieldMeta, ModelMeta } from './model.js'
 import { formatArray } from './pg-text.js'
-import { and, leaf, not, or, param, quoteIdent, type Condition, type Param } from './sql.js'
+import { and, leaf, leafOf, MAX_BIND_PARAMS, not, or, param, quoteIdent, type Condition, type Param } from './sql.js'
 import { describe, expected, scalarToText } from './values.js'
 
 const comparisons = ['equals', 'in', 'notIn', 'lt', 'lte', 'gt', 'gte', 'not']
@@ -31,37 +35,48 @@ const likePatterns = {
 type Comparison = keyof typeof operators
 type LikeOp = keyof typeof likePatterns
 
+export type WhereLimits = Pick<SyncLimits, 'whereConditions' | 'whereDepth' | 'shapeParams'>
+
 /** Compiles a Prisma where input; `true` when it filters nothing. */
-export function compileWhere(model: ModelMeta, where: unknown): Condition {
+export function compileWhere(model: ModelMeta, where: unknown, limits: WhereLimits = defaultLimits): Condition {
   if (isAbsent(where)) return true
   if (!isPlainObject(where)) throw new ShapeError('where', `expected a where object, got ${describe(where)}`)
-  return new WhereCompiler(model).object(where, 'where', 0) ?? true
+  return new WhereCompiler(model, limits).object(where, 'where', 0, 1) ?? true
 }
 
 class WhereCompiler {
-  constructor(private readonly model: ModelMeta) {}
+  private conditions = 0
+  private params = 0
 
-  /** One where object; `null` when it has no filters at all (Prisma's "empty filter"). */
-  object(where: Record<string, unknown>, path: string, depth: number): Condition | null {
+  constructor(private readonly model: ModelMeta, private readonly limits: WhereLimits) {}
+
+  /**
+   * One where object; `null` when it has no filters at all (Prisma's "empty filter"). `depth` counts
+   * groups (Prisma's nesting rules), `level` the input's nesting of objects and arrays (whereDepth).
+   */
+  object(where: Record<string, unknown>, path: string, depth: number, level: number): Condition | null {
+    this.enter(path, level)
     const parts: Condition[] = []
     for (const [key, value] of Object.entries(where)) {
       if (isAbsent(value)) continue
       const part = key === 'AND' || key === 'OR' || key === 'NOT'
-        ? this.group(key, value, `${path}.${key}`, depth)
-        : this.field(key, value, `${path}.${key}`)
+        ? this.group(key, value, `${path}.${key}`, depth, level + 1)
+        : this.field(key, value, `${path}.${key}`, level + 1)
       if (part !== null) parts.push(part)
     }
     return parts.length ? and(parts) : null
   }
 
-  private group(kind: 'AND' | 'OR' | 'NOT', value: unknown, path: string, depth: number): Condition | null {
-    const items: [unknown, string][] = Array.isArray(value)
+  private group(kind: 'AND' | 'OR' | 'NOT', value: unknown, path: string, depth: number, level: number): Condition | null {
+    const list = Array.isArray(value)
+    if (list) this.enter(path, level)
+    const items: [unknown, string][] = list
       ? value.map((item, i) => [item, `${path}[${i}]`])
       : [[value, path]]
     const parts: Condition[] = []
     for (const [item, itemPath] of items) {
       if (!isPlainObject(item)) throw new ShapeError(itemPath, `expected a where object, got ${describe(item)}`)
-      const part = this.object(item, itemPath, depth + 1)
+      const part = this.object(item, itemPath, depth + 1, list ? level + 1 : level)
       if (part !== null) parts.push(part)
     }
     if (parts.length === 0 && depth > 0) return null
@@ -70,7 +85,7 @@ class WhereCompiler {
     return and(parts.map(not))
   }
 
-  private field(key: string, value: unknown, path: string): Condition | null {
+  private field(key: string, value: unknown, path: string, level: number): Condition | null {
     const field = this.model.fields.get(key)
     if (!field) {
       if (this.model.primaryKey.length > 1 && key === this.model.primaryKey.join('_')) return this.compoundKey(value, path)
@@ -82,12 +97,13 @@ class WhereCompiler {
       throw new ShapeError(op ? `${path}.${op}` : path,
         'filters on Json fields (equals, path, string_contains, array_contains, ...) are not supported in shapes')
     }
-    const parts = field.isList ? this.listFilter(field, value, path) : this.scalarFilter(field, value, path)
+    const parts = field.isList ? this.listFilter(field, value, path) : this.scalarFilter(field, value, path, level)
     return parts.length ? and(parts) : null
   }
 
-  private scalarFilter(field: FieldMeta, value: unknown, path: string): Condition[] {
+  private scalarFilter(field: FieldMeta, value: unknown, path: string, level: number): Condition[] {
     if (!isFilterObject(value)) return [this.compare(field, '=', value, path, false)]
+    this.enter(path, level)
     const allowed = operatorsOf(field)
     const mode = value.mode
     if (!isAbsent(mode)) {
@@ -99,12 +115,12 @@ class WhereCompiler {
         throw new ShapeError(`${path}.mode`, `mode 'insensitive' is not supported on uuid field ${field.name}`)
       }
     }
-    return this.operations(field, value, path, false, mode === 'insensitive', false)
+    return this.operations(field, value, path, false, mode === 'insensitive', false, level)
   }
 
   /** The operations of a filter object; inside an odd number of `not: { ... }` (`reverse`) each one is inverted. */
   private operations(
-    field: FieldMeta, filter: Record<string, unknown>, path: string, reverse: boolean, insensitive: boolean, nested: boolean,
+    field: FieldMeta, filter: Record<string, unknown>, path: string, reverse: boolean, insensitive: boolean, nested: boolean, level: number,
   ): Condition[] {
     const allowed = operatorsOf(field)
     const parts: Condition[] = []
@@ -122,8 +138,12 @@ class WhereCompiler {
           parts.push(this.compare(field, reverse ? '<>' : '=', value, opPath, insensitive))
           break
         case 'not':
-          if (isFilterObject(value)) parts.push(...this.operations(field, value, opPath, !reverse, insensitive, true))
-          else parts.push(this.compare(field, '<>', value, opPath, insensitive)) // `not: v` is `<> v` at any depth
+          if (!isFilterObject(value)) {
+            parts.push(this.compare(field, '<>', value, opPath, insensitive)) // `not: v` is `<> v` at any depth
+            break
+          }
+          this.enter(opPath, level + 1)
+          for (const part of this.operations(field, value, opPath, !reverse, insensitive, true, level + 1)) parts.push(part)
           break
         case 'in':
         case 'notIn':
@@ -141,6 +161,7 @@ class WhereCompiler {
   }
 
   private compare(field: FieldMeta, operator: string, value: unknown, path: string, insensitive: boolean): Condition {
+    this.condition()
     const column = quoteIdent(field.column)
     if (value === null) {
       this.checkNullable(field, path)
@@ -148,13 +169,14 @@ class WhereCompiler {
       if (operator === '<>') return leaf(`${column} IS NOT NULL`)
       throw new ShapeError(path, `expected ${expected(field)}, got null`)
     }
-    const placeholder = param(this.text(field, value, path), field.pgType)
+    const placeholder = this.param(this.text(field, value, path), field.pgType)
     return insensitive
       ? leaf(`lower(${column}) ${operator} lower(`, placeholder, ')')
       : leaf(`${column} ${operator} `, placeholder)
   }
 
   private inList(field: FieldMeta, positive: boolean, value: unknown, path: string, insensitive: boolean): Condition {
+    this.condition()
     const column = quoteIdent(field.column)
     if (value === null) {
       this.checkNullable(field, path)
@@ -165,20 +187,25 @@ class WhereCompiler {
       if (positive) throw new ShapeError(path, 'an empty list matches no rows; leave the filter out or give at least one value')
       return true
     }
+    // Insensitive lists take a parameter per value (`lower()` of each); counted before any is read.
+    if (insensitive) this.reserveParams(value.length)
     const texts = value.map((item: unknown, i) => this.text(field, item, `${path}[${i}]`))
     if (insensitive) {
-      const list = texts.flatMap((text, i) => [i ? ', lower(' : 'lower(', param(text, field.pgType), ')'])
-      return leaf(`lower(${column}) ${positive ? 'IN' : 'NOT IN'} (`, ...list, ')')
+      const pieces: (string | Param)[] = [`lower(${column}) ${positive ? 'IN' : 'NOT IN'} (`]
+      texts.forEach((text, i) => pieces.push(i ? ', lower(' : 'lower(', param(text, field.pgType), ')'))
+      pieces.push(')')
+      return leafOf(pieces)
     }
-    const list = param(formatArray(texts), field.pgType, true)
+    const list = this.param(formatArray(texts), field.pgType, true)
     return leaf(`${column} ${positive ? '= ANY(' : '<> ALL('}`, list, ')')
   }
 
   private like(field: FieldMeta, op: LikeOp, value: unknown, path: string, reverse: boolean, insensitive: boolean): Condition {
     if (typeof value !== 'string') throw new ShapeError(path, `expected a string, got ${describe(value)}`)
+    this.condition()
     const escaped = this.text(field, value, path).replace(/[\\%_]/g, '\\$&')
     const operator = `${reverse ? 'NOT ' : ''}${insensitive ? 'ILIKE' : 'LIKE'}`
-    return leaf(`${quoteIdent(field.column)} ${operator} `, param(likePatterns[op](escaped), 'text'))
+    return leaf(`${quoteIdent(field.column)} ${operator} `, this.param(likePatterns[op](escaped), 'text'))
   }
 
   private listFilter(field: FieldMeta, filter: unknown, path: string): Condition[] {
@@ -190,13 +217,14 @@ class WhereCompiler {
       throw new ShapeError(path, `a list filter takes exactly one of ${listOps.join(', ')} (as in Prisma); combine several with AND`)
     }
     const [op, value] = entries[0]!
+    this.condition()
     const column = quoteIdent(field.column)
     const opPath = `${path}.${op}`
     switch (op) {
       case 'equals':
         return [value === null ? leaf(`${column} IS NULL`) : leaf(`${column} = `, this.listParam(field, value, opPath))]
       case 'has': // `@>`, not `= ANY`: they differ on lists holding NULLs, and Prisma uses `@>`
-        return [leaf(`${column} @> `, param(formatArray([value === null ? null : this.text(field, value, opPath)]), field.pgType, true))]
+        return [leaf(`${column} @> `, this.param(formatArray([value === null ? null : this.text(field, value, opPath)]), field.pgType, true))]
       case 'hasEvery':
         return [leaf(`${column} @> `, this.listParam(field, value, opPath))]
       case 'hasSome':
@@ -212,7 +240,7 @@ class WhereCompiler {
   private listParam(field: FieldMeta, value: unknown, path: string): Param {
     if (!Array.isArray(value)) throw new ShapeError(path, `expected a list of ${expected(field)}, got ${describe(value)}`)
     const texts = value.map((item: unknown, i) => this.text(field, item, `${path}[${i}]`))
-    return param(formatArray(texts), field.pgType, true)
+    return this.param(formatArray(texts), field.pgType, true)
   }
 
   /** Prisma's compound-id input in a where: `userId_projectId: { userId, projectId }`. */
@@ -240,6 +268,29 @@ class WhereCompiler {
     if (value === null) throw new ShapeError(path, `expected ${expected(field)}, got null`)
     if (isFieldRef(value)) throw new ShapeError(path, 'field references (prisma.<model>.fields.<field>) are not supported in shapes')
     return scalarToText(field, value, path)
+  }
+
+  /** A parameter, counted against shapeParams. */
+  private param(text: string, pgType: string, isArray = false): Param {
+    this.reserveParams(1)
+    return param(text, pgType, isArray)
+  }
+
+  private reserveParams(count: number): void {
+    this.params += count
+    const max = Math.min(this.limits.shapeParams, MAX_BIND_PARAMS)
+    if (this.params > max) throw new LimitError('shapeParams', max, `the shape needs more than ${max} parameters`)
+  }
+
+  private condition(): void {
+    const max = this.limits.whereConditions
+    if (++this.conditions > max) throw new LimitError('whereConditions', max, `the where has more than ${max} conditions`)
+  }
+
+  /** Entering an object or array at `level` of the input's nesting. */
+  private enter(path: string, level: number): void {
+    const max = this.limits.whereDepth
+    if (level > max) throw new LimitError('whereDepth', max, `${path}: the where is nested more than ${max} levels deep`)
   }
 
   private checkNullable(field: FieldMeta, path: string): void {

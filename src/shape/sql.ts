@@ -16,6 +16,9 @@ type Node =
   | { op: 'and' | 'or'; items: Node[] }
   | { op: 'not'; item: Node }
 
+/** Postgres's bind message counts parameters in 16 bits: a shape with more can never run (shapeParams cannot exceed it). */
+export const MAX_BIND_PARAMS = 65_535
+
 /** Postgres types whose parameters Postgres (and our evaluator) can type from the column alone. */
 const selfTypedParams = new Set(['text', 'varchar', 'bool', 'int2', 'int4', 'float4', 'float8'])
 const builtinTypes = new Set([
@@ -38,6 +41,11 @@ export function param(text: string, pgType: string, isArray = false): Param {
  * Strings here must never contain client values.
  */
 export function leaf(...pieces: (string | Param)[]): Condition {
+  return leafOf(pieces)
+}
+
+/** `leaf` for a list of pieces of any length (a spread of thousands would overflow the stack). */
+export function leafOf(pieces: readonly (string | Param)[]): Condition {
   return { op: 'leaf', pieces }
 }
 
@@ -60,7 +68,7 @@ function combine(op: 'and' | 'or', parts: Condition[]): Condition {
   for (const part of parts) {
     if (part === absorbing) return absorbing
     if (typeof part === 'boolean') continue
-    if (part.op === op) items.push(...part.items)
+    if (part.op === op) for (const item of part.items) items.push(item)
     else items.push(part)
   }
   if (items.length === 0) return !absorbing

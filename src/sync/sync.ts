@@ -76,11 +76,11 @@ export class Sync {
   shape<Row = Record<string, unknown>>(keywords: KeywordShapeInput): Shape<Row>
   shape(target: object, options?: object): Shape<unknown> {
     if (isModelDelegate(target)) {
-      const { definition, model } = compileShape(target, options ?? {})
+      const { definition, model } = compileShape(target, options ?? {}, this.limits)
       return new Shape(definition, model)
     }
     if (options !== undefined) throw new ShapeError('options', 'a keyword shape takes one argument: { table, where, params, columns, replica }')
-    const definition = keywordShape(target as KeywordShapeInput)
+    const definition = keywordShape(target as KeywordShapeInput, this.limits)
     return new Shape(definition, this.modelForTable(definition.namespace, definition.table))
   }
 
@@ -137,7 +137,7 @@ export class Sync {
 
   /** A zod schema for the Prisma where inputs clients may send: only `fields` and `operators`. */
   where<D extends object, F extends WhereField<D>, O extends WhereOperator = WhereOperator>(delegate: D, options: WhereSchemaOptions<F, O>): WhereSchema<D, F, O> {
-    return whereSchema(delegate, options)
+    return whereSchema(delegate, options, this.limits)
   }
 
   /**

@@ -78,7 +78,10 @@ export function createSyncTransformer(superjson: SuperJSON = new SuperJSON()): S
       }
       return superjson.serialize(value)
     },
-    deserialize: (payload) => superjson.deserialize(payload as SuperJSONResult),
+    // In place: tRPC parses each message afresh, and superjson's copy would silently drop `__proto__`
+    // keys, turning `{ "__proto__": { title: 'x' } }` into `{}` (a wider filter) instead of letting the
+    // input's schema refuse the key (sync.where does, naming the path).
+    deserialize: (payload) => superjson.deserialize(payload as SuperJSONResult, { inPlace: true }),
   }
 }
 

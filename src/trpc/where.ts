@@ -2,11 +2,17 @@
 // may send, limited to the fields and operators the server allows and typed as that subset of the
 // model's WhereInput. The server ANDs the result with its own constraint, so a client can narrow its
 // shape but never widen it. Anything else (an unknown field or operator) fails validation with a
-// WhereFilterError naming it, which tRPC answers as BAD_REQUEST with that message.
+// WhereFilterError naming it, which tRPC answers as BAD_REQUEST with that message. Before the schema
+// walks an input, where-input.ts checks it against the where limits (a LimitError, also BAD_REQUEST) and
+// refuses non-JSON values; the schema's objects take only plain objects, so a Date or a Map where a
+// filter object could be is refused rather than read as an empty (widening) filter.
 import type { Args } from '@prisma/client/runtime/client'
 import { Decimal } from '@prisma/client/runtime/client'
 import { z } from 'zod'
+import { defaultLimits } from '../limits/index.js'
 import { modelOf, type FieldMeta } from '../shape/model.js'
+import { expected } from '../shape/values.js'
+import { describe, inspectWhereInput, isPlainObject, type WhereInputLimits } from './where-input.js'
 
 export const whereOperators = [
   'equals', 'not', 'in', 'notIn', 'lt', 'lte', 'gt', 'gte', 'contains', 'startsWith', 'endsWith', 'mode', 'AND', 'OR', 'NOT',
@@ -53,8 +59,9 @@ const byType: Record<string, string[]> = {
 }
 const uuidText = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i
 
+/** `limits`: the where limits in force (`sync.where` passes `sync.limits`; the defaults otherwise). */
 export function whereSchema<D extends object, F extends WhereField<D>, O extends WhereOperator = WhereOperator>(
-  delegate: D, options: WhereSchemaOptions<F, O>,
+  delegate: D, options: WhereSchemaOptions<F, O>, limits: WhereInputLimits = defaultLimits,
 ): WhereSchema<D, F, O> {
   const model = modelOf(delegate)
   const operators = new Set<string>(options.operators ?? whereOperators)
@@ -70,16 +77,18 @@ export function whereSchema<D extends object, F extends WhereField<D>, O extends
   const groupNames = (['AND', 'OR', 'NOT'] as const).filter((g) => operators.has(g))
   const self: z.ZodType = z.lazy(() => where)
   const groups: Record<string, z.ZodType> = {}
-  for (const group of groupNames) groups[group] = (group === 'OR' ? z.array(self) : z.union([self, z.array(self)])).optional()
+  for (const group of groupNames) groups[group] = (group === 'OR' ? z.array(self) : z.union([self, z.array(self)], unionError(0, 'a where object or a list of them'))).optional()
   const allowed = [...options.fields, ...groupNames].join(', ')
-  const where = z.strictObject({ ...fieldSchemas, ...groups }, {
+  const where = plainObject('a where object', z.strictObject({ ...fieldSchemas, ...groups }, {
     error: (issue) => issue.code === 'unrecognized_keys'
       ? `not allowed in this filter: ${issue.keys.map((k) => `"${k}"`).join(', ')} (allowed: ${allowed})`
       : undefined,
-  })
+  }))
   // A refusal is thrown as one WhereFilterError naming the field, rather than left to the enclosing input
   // schema, whose ZodError message (what tRPC answers BAD_REQUEST with) is the JSON of its issue list.
   const checked = z.unknown().transform((value) => {
+    const problem = inspectWhereInput(value, limits) // throws LimitError
+    if (problem) throw new WhereFilterError([problem])
     const result = where.safeParse(value)
     if (!result.success) throw new WhereFilterError(result.error.issues)
     return result.data
@@ -115,19 +124,40 @@ function fieldSchema(field: FieldMeta, allowed: Set<string>): z.ZodType {
     for (const op of ops) {
       if (op === 'equals') shape[op] = nullable.optional()
       else if (op === 'in' || op === 'notIn') shape[op] = z.array(value).min(1).optional()
-      else if (op === 'not') shape[op] = z.union([nullable, z.lazy(() => build(true))]).optional()
+      else if (op === 'not') shape[op] = z.union([nullable, z.lazy(() => build(true))], unionError(1, `${expected(field)} or a filter object`)).optional()
       else if (op === 'mode') { if (!nested) shape[op] = z.enum(['default', 'insensitive']).optional() }
       else if (op === 'contains' || op === 'startsWith' || op === 'endsWith') shape[op] = z.string().optional()
       else shape[op] = value.optional()
     }
-    return z.strictObject(shape, {
+    return plainObject(`a filter object for "${field.name}"`, z.strictObject(shape, {
       error: (issue) => issue.code === 'unrecognized_keys'
         ? `operator ${issue.keys.map((k) => `"${k}"`).join(', ')} not allowed on "${field.name}"${nested ? ' inside not' : ''} (allowed: ${Object.keys(shape).join(', ') || 'none'})`
         : undefined,
-    })
+    }))
   }
   const filter = build(false)
-  return ops.includes('equals') ? z.union([nullable, filter]) : filter
+  if (!ops.includes('equals')) return filter
+  return z.union([nullable, filter], unionError(1, `${expected(field)} or a filter object`))
+}
+
+/**
+ * The message of a union of a value and an object schema (option `objectOption`): for an object, what
+ * that schema refused in it; otherwise what was expected (zod would say only "Invalid input").
+ */
+function unionError(objectOption: number, what: string) {
+  return {
+    error: (issue: { code?: string; input?: unknown; errors?: readonly (readonly { path: PropertyKey[]; message: string }[])[] }) => {
+      if (issue.code !== 'invalid_union') return undefined
+      const inner = isPlainObject(issue.input) ? issue.errors?.[objectOption]?.[0] : undefined
+      if (inner) return inner.path.length ? `${filterPath(inner.path)}: ${inner.message}` : inner.message
+      return `expected ${what}, got ${describe(issue.input)}`
+    },
+  }
+}
+
+/** An object schema that takes only plain objects: zod's own reads a Date, Map or class instance as `{}`. */
+function plainObject(what: string, schema: z.ZodType): z.ZodType {
+  return z.custom<unknown>(isPlainObject, { error: (issue) => `expected ${what}, got ${describe(issue.input)}` }).pipe(schema)
 }
 
 function valueSchema(field: FieldMeta): z.ZodType {

@@ -4,6 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Prisma } from '../../generated/prisma/client.js'
 import { createSync, WhereFilterError, type Sync } from '../../src/index.js'
+import { LimitError } from '../../src/limits/index.js'
+import { whereSchema } from '../../src/trpc/where.js'
 import { createTestDatabase, type TestDatabase } from '../support/db.js'
 import { byId, until } from './support.js'
 import { randomBytes } from 'node:crypto'
@@ -99,5 +101,55 @@ describe('sync.where', () => {
     await until(() => live.rows.size > 0, 'rows')
     expect(live.toArray().map((r) => r.title)).toEqual(['mine'])
     live.close()
+  })
+
+  it('takes the where limits from createSync({ limits }); a standalone whereSchema uses the defaults', async () => {
+    const strict = createSync({ prisma: db.prisma, mode: 'custom', source: () => Promise.reject(new Error('unused')), limits: { whereConditions: 2, inValues: 3, whereDepth: 3, whereBytes: 64 } })
+    const filter = strict.where(db.prisma.todo, { fields: ['completed', 'title'] })
+    const refusedWith = (input: unknown, limit: string) => {
+      let error: unknown
+      try { filter.parse(input) } catch (caught) { error = caught }
+      expect(error, JSON.stringify(input)).toBeInstanceOf(LimitError)
+      expect((error as LimitError).field).toBe(limit)
+    }
+    refusedWith({ OR: [{ title: 'a' }, { title: 'b' }, { title: 'c' }] }, 'whereConditions')
+    refusedWith({ title: { in: ['a', 'b', 'c', 'd'] } }, 'inValues')
+    refusedWith({ AND: [{ NOT: { title: 'a' } }] }, 'whereDepth')
+    refusedWith({ title: 'x'.repeat(64) }, 'whereBytes')
+    expect(filter.parse({ title: { in: ['a', 'b', 'c'] }, completed: true })).toEqual({ title: { in: ['a', 'b', 'c'] }, completed: true })
+    expect(filter.parse({ title: { not: 'a', mode: 'insensitive' } })).toEqual({ title: { not: 'a', mode: 'insensitive' } }) // mode is no condition
+    // whereBytes is the input's JSON text, to the byte.
+    for (const input of [{ title: 'a"\\\n\u0001é' }, { OR: [{ title: 'x' }, { completed: true, title: undefined }], completed: false }, { title: { in: ['a', 'b'], mode: 'insensitive' } }]) {
+      const bytes = Buffer.byteLength(JSON.stringify(input))
+      const exact = createSync({ mode: 'custom', source: () => Promise.reject(new Error('unused')), limits: { whereBytes: bytes } }).where(db.prisma.todo, { fields: ['completed', 'title'] })
+      const under = createSync({ mode: 'custom', source: () => Promise.reject(new Error('unused')), limits: { whereBytes: bytes - 1 } }).where(db.prisma.todo, { fields: ['completed', 'title'] })
+      expect(() => exact.parse(input), JSON.stringify(input)).not.toThrow()
+      expect(() => under.parse(input), JSON.stringify(input)).toThrow(/limit whereBytes/)
+    }
+    const standalone = whereSchema(db.prisma.todo, { fields: ['title'] })
+    expect(() => standalone.parse({ OR: Array.from({ length: 256 }, () => ({ title: 'a' })) })).not.toThrow()
+    expect(() => standalone.parse({ OR: Array.from({ length: 257 }, () => ({ title: 'a' })) })).toThrow(/limit whereConditions: 256/)
+    await strict.close()
+  })
+
+  it('takes Dates, bigints and Decimals only where their fields are, and never reads a non-JSON value as {}', () => {
+    const filter = sync.where(db.prisma.allTypes, { fields: ['str', 'date', 'big', 'dec', 'int'] })
+    const date = new Date('2024-01-01T00:00:00Z')
+    expect(filter.parse({ date: { gt: date }, big: 5n, dec: { lt: new Prisma.Decimal('1.5') } })).toEqual({ date: { gt: date }, big: 5n, dec: { lt: new Prisma.Decimal('1.5') } })
+    const refusals: [unknown, string][] = [
+      [{ str: date }, 'str: expected a string or a filter object, got a Date'],
+      [{ int: new Prisma.Decimal(1) }, 'int: expected an integer or a filter object, got a Decimal'],
+      [{ date: { not: new Map() } }, 'date.not: expected a plain JSON value, got a Map'],
+      [{ str: { equals: new Date(Number.NaN) } }, 'str.equals: invalid Date'],
+      [{ int: Number.POSITIVE_INFINITY }, 'int: Infinity is not a finite number'],
+      [{ str: { contains: Symbol('x') } }, 'str.contains: expected a JSON value, got a symbol'],
+      [{ OR: [new (class Filter { str = 'x' })()] }, 'OR[0]: expected a plain JSON value, got a Filter'],
+      [Object.assign(Object.create({ str: 'x' }), {}), '"__proto__" is not allowed as a key'],
+      [[{ str: 'x' }], 'expected a where object, got an array'],
+    ]
+    for (const [input, message] of refusals) {
+      expect(() => filter.parse(input), message).toThrow(WhereFilterError)
+      expect(() => filter.parse(input)).toThrow(message)
+    }
   })
 })
