@@ -2,6 +2,7 @@
 // the error bodies (400 `Invalid request`, 409 must-refetch, 5xx without internals).
 import { ShapeError } from '../shape/errors.js'
 import { isClientError } from '../source/source.js'
+import { isServerLimit } from '../limits/status.js'
 import type { CorsOptions, ServeOptions } from './options.js'
 import type { ParamErrors } from './params.js'
 
@@ -109,6 +110,11 @@ export function errorBody(status: number, body: object, extra: Record<string, st
 export function errorResponse(error: unknown): { result: HttpResult; serverError: boolean } {
   if (error instanceof ShapeError) {
     return { result: invalidRequest({ [rootField(error.path)]: [error.problem] }), serverError: false }
+  }
+  // A limit of the whole server (shapes, queued snapshots): the client may retry later.
+  if (isServerLimit(error)) {
+    const body = { message: 'Too many requests', code: 'limit_exceeded', limit: error.field, errors: nest(error.field, error.message) }
+    return { result: errorBody(429, body, { 'retry-after': '5' }), serverError: false }
   }
   if (isClientError(error) && !isUnavailable(error)) return { result: invalidRequest(nest(error.field, error.message)), serverError: false }
   if (isUnavailable(error)) {

@@ -6,6 +6,7 @@ import { TRPCError, tracked, type TrackedEnvelope } from '@trpc/server'
 import { ShapeError } from '../shape/errors.js'
 import type { WebSocket } from 'ws'
 import { isClientError } from '../source/source.js'
+import { isServerLimit } from '../limits/status.js'
 import type { SyncEvent } from '../sync/events.js'
 import type { Shape } from '../sync/shape.js'
 import type { Sync } from '../sync/sync.js'
@@ -146,7 +147,8 @@ export async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context
 }
 
 /** A shape the source refuses (bad where, columns...) is the request's fault, as Electric's 400 says. */
-const badRequest = (error: Error) => new TRPCError({ code: 'BAD_REQUEST', message: error.message, cause: error })
+const badRequest = (error: Error) =>
+  new TRPCError({ code: isServerLimit(error) ? 'TOO_MANY_REQUESTS' : 'BAD_REQUEST', message: error.message, cause: error })
 
 const restart = (handle: string): EventPosition => ({ kind: 'must-refetch', skip: 0, offset: '-1', handle })
 
