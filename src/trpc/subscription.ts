@@ -11,6 +11,7 @@ import type { SyncEvent } from '../sync/events.js'
 import type { Shape } from '../sync/shape.js'
 import type { Sync } from '../sync/sync.js'
 import { EventIds, type EventKind, type EventPosition } from './event-id.js'
+import { holdSubscription, releasing } from './connection-limits.js'
 import { corkForTurn, defaultHighWater, socketOf, whenWritable, type FlowControl } from './socket.js'
 import { plainJson, shareEncoding } from './transformer.js'
 
@@ -49,9 +50,18 @@ export function shapeSubscription<C, I, Row>(
     const shape = await Promise.resolve(opts).then(build).catch((error: unknown) => {
       throw error instanceof ShapeError ? badRequest(error) : error
     })
-    return trackedEvents(sync, shape, {
-      ids, flow: options, signal: opts.signal, socket: socketOf(opts.ctx), lastEventId: await lastEventIdOf(opts),
-    })
+    // Counted until the subscription ends: unsubscribed or closed (the signal), or its stream finished.
+    const release = holdSubscription(opts.ctx, shape.definition, sync.limits)
+    opts.signal?.addEventListener('abort', release, { once: true })
+    try {
+      const events = trackedEvents(sync, shape, {
+        ids, flow: options, signal: opts.signal, socket: socketOf(opts.ctx), lastEventId: await lastEventIdOf(opts),
+      })
+      return releasing(events, release)
+    } catch (error) {
+      release()
+      throw error
+    }
   }
 }
 
