@@ -1,8 +1,9 @@
 // The byte budget of all shape logs together (limits.logBytes). Every log reports the change of its
 // heap as it happens (snapshot chunks loaded, entries appended, rotation); when the total passes the
-// budget, the coldest shapes are evicted until it is back under it: first those no reader is reading
-// (oldest last use first: a dropped client's shapes go at once), then, if that is not enough, the
-// coldest read ones. A log whose snapshot still runs is never evicted (its readers are waiting for it).
+// budget, shapes are evicted until it is back under it: first those no reader is reading, the least
+// recently used first (a dropped client's shapes go at once); then, if that is not enough, read ones,
+// the largest first, so that a few big shapes (an attacker's whole-table wheres) go before the many
+// small ones of everyone else. A log whose snapshot still runs is never evicted (its readers wait for it).
 // Eviction rotates the log: its readers get must-refetch, refetch, and converge on a new log.
 import type { ShapeLog } from './shape-log.js'
 
@@ -22,7 +23,7 @@ export class LogBudget {
     if (delta > 0 && this.total > this.maxBytes) this.relieve(log)
   }
 
-  /** Evicts coldest first until the total is under the budget; `growing` (the log that grew) is kept. */
+  /** Evicts in coldestFirst order until the total is under the budget; `growing` (the log that grew) is kept. */
   private relieve(growing: ShapeLog): void {
     const candidates = [...this.logs()].filter((l) => l !== growing && l.ready && !l.rotated).sort(coldestFirst)
     for (const log of candidates) {
@@ -32,10 +33,11 @@ export class LogBudget {
   }
 }
 
-/** Idle logs (no reader in a request) before read ones; within each, the least recently used first. */
+/** Idle logs (no reader in a request) before read ones; idle ones least recently used first, read ones largest first. */
 export function coldestFirst(a: ShapeLog, b: ShapeLog): number {
   const idle = Number(b.activeReaders === 0) - Number(a.activeReaders === 0)
-  return idle !== 0 ? idle : a.lastUsed - b.lastUsed
+  if (idle !== 0) return idle
+  return a.activeReaders === 0 ? a.lastUsed - b.lastUsed : b.heapBytes - a.heapBytes
 }
 
 /** The coldest log no reader is reading, whose snapshot is done: the one to evict to make room for a new shape. */

@@ -1,0 +1,93 @@
+// Limits of tRPC subscriptions (issue 13), with real @trpc/client over real WebSockets on the embedded
+// engine: per connection (subscriptionsPerConnection, shapesPerConnection: BAD_REQUEST naming the limit,
+// at once, freed when a subscription ends), the server's limit of shapes (TOO_MANY_REQUESTS while every
+// shape is being read), and an honest client that keeps getting its changes while another one attacks.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { record, startApp, until, type Recording, type TestApp } from './support.js'
+
+let app: TestApp
+beforeAll(async () => {
+  app = await startApp({ limits: { subscriptionsPerConnection: 5, shapesPerConnection: 3, shapes: 8 } })
+})
+afterAll(async () => {
+  await app?.close()
+})
+
+const ready = (r: Recording) => until(() => r.upToDates > 0 || r.error !== undefined, 'the subscription up to date')
+const failed = (r: Recording) => until(() => r.error !== undefined, 'an error')
+const byTitle = (title: string) => ({ where: { title } })
+
+describe('tRPC subscription limits', () => {
+  it('answers a subscription past shapesPerConnection / subscriptionsPerConnection with BAD_REQUEST, until one ends', async () => {
+    const client = app.client('carol')
+    const open = ['a', 'b', 'c'].map((t) => record(client.todos.sync, byTitle(t)))
+    for (const r of open) await ready(r)
+    for (const r of open) expect(r.error).toBeUndefined()
+    const shapesBefore = (await app.engine()).stats().shapes
+
+    // A fourth distinct shape: refused at once, naming the limit, and no shape is made for it.
+    const fourth = record(client.todos.sync, byTitle('d'))
+    await failed(fourth)
+    expect(fourth.error.data.code).toBe('BAD_REQUEST')
+    expect(fourth.error.message).toContain('shapesPerConnection')
+    expect((await app.engine()).stats().shapes).toBe(shapesBefore)
+
+    // More subscriptions of a shape it holds are fine, up to five open in all; the sixth is refused.
+    const again = [record(client.todos.sync, byTitle('a')), record(client.todos.sync, byTitle('a'))]
+    for (const r of again) await ready(r)
+    for (const r of again) expect(r.error).toBeUndefined()
+    const sixth = record(client.todos.sync, byTitle('a'))
+    await failed(sixth)
+    expect(sixth.error.data.code).toBe('BAD_REQUEST')
+    expect(sixth.error.message).toContain('subscriptionsPerConnection')
+
+    // Another connection has limits of its own.
+    const other = record(app.client('carol').todos.sync, byTitle('d'))
+    await ready(other)
+    expect(other.error).toBeUndefined()
+
+    // Ending a subscription frees its place (once the server has seen the stop).
+    open[1]!.stop()
+    let retry: Recording | undefined
+    await until(async () => {
+      retry?.stop()
+      retry = record(client.todos.sync, byTitle('d'))
+      await ready(retry)
+      return retry.error === undefined
+    }, 'a subscription of a new shape after one ended')
+    await app.db.sql(`INSERT INTO todos (id, title, owner_id) VALUES (gen_random_uuid(), 'd', 'carol')`)
+    await until(() => retry!.data().some((e) => e.type === 'insert'), 'the new subscription live')
+    for (const r of [...open, ...again, other, retry!]) r.stop()
+  })
+
+  it('answers a new shape with TOO_MANY_REQUESTS while the server holds `shapes` shapes, all being read', async () => {
+    const engine = await app.engine()
+    // Eight shapes being read (the previous test's are idle now: they are evicted for these).
+    const users = ['u1', 'u2', 'u3']
+    const held: Recording[] = []
+    for (const [i, user] of users.entries()) {
+      const client = app.client(user)
+      for (const title of i < 2 ? ['x', 'y', 'z'] : ['x', 'y']) held.push(record(client.todos.sync, byTitle(title)))
+    }
+    for (const r of held) await ready(r)
+    for (const r of held) expect(r.error).toBeUndefined()
+    await until(() => engine.stats().shapes === 8, 'eight shapes')
+
+    const refused = record(app.client('u4').todos.sync, byTitle('x'))
+    await failed(refused)
+    expect(refused.error.data.code).toBe('TOO_MANY_REQUESTS')
+    expect(refused.error.message).toContain('limit shapes')
+
+    // One ends: the next new shape takes its place.
+    held[0]!.stop()
+    let retry: Recording | undefined
+    await until(async () => {
+      retry?.stop()
+      retry = record(app.client('u4').todos.sync, byTitle('x'))
+      await ready(retry)
+      return retry.error === undefined
+    }, 'a new shape once one ended')
+    expect(engine.stats().shapes).toBe(8)
+    for (const r of [...held, retry!]) r.stop()
+  })
+})
