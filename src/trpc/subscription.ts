@@ -12,6 +12,7 @@ import type { Shape } from '../sync/shape.js'
 import type { Sync } from '../sync/sync.js'
 import { EventIds, type EventKind, type EventPosition } from './event-id.js'
 import { holdSubscription, releasing } from './connection-limits.js'
+import { shareTurn } from './fair-turn.js'
 import { corkForTurn, defaultHighWater, socketOf, whenWritable, type FlowControl } from './socket.js'
 import { plainJson, shareEncoding } from './transformer.js'
 
@@ -141,6 +142,8 @@ export async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context
           if (socket.readyState !== OPEN) return // closing: nothing more can be sent
           corkForTurn(socket)
         }
+        const turn = shareTurn() // one subscription's snapshot cannot hold the event loop
+        if (turn) await turn
         if (signal?.aborted) return
         last = position
         yielded = true

@@ -3,6 +3,8 @@
 // at once, freed when a subscription ends), the server's limit of shapes (TOO_MANY_REQUESTS while every
 // shape is being read), and an honest client that keeps getting its changes while another one attacks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRequire } from 'node:module'
+import { Worker } from 'node:worker_threads'
 import { record, startApp, until, type Recording, type TestApp } from './support.js'
 
 let app: TestApp
@@ -91,3 +93,83 @@ describe('tRPC subscription limits', () => {
     for (const r of [...held, retry!]) r.stop()
   })
 })
+
+describe('an honest client while another attacks', () => {
+  let victim: TestApp
+  beforeAll(async () => {
+    // A budget the attack passes: its shapes are evicted and refetched while it lasts.
+    victim = await startApp({ limits: { shapesPerConnection: 10, logBytes: 24 * 1024 * 1024 }, engine: { chunkBytes: 256 * 1024 } })
+    await victim.db.sql(`INSERT INTO todos (id, title, owner_id) SELECT gen_random_uuid(), repeat('m', 200) || g, 'mallory' FROM generate_series(1, 10000) g`)
+  })
+  afterAll(async () => {
+    await victim?.close()
+  })
+
+  it('keeps getting its changes within a second while another client opens every shape it may over a large table', { timeout: 120_000 }, async () => {
+    const arrived = new Map<string, () => void>()
+    const honest = record(victim.client('henry').todos.sync, {}, (event) => {
+      if (event.data.type === 'insert') arrived.get((event.data.row as { title: string }).title)?.()
+    })
+    await ready(honest)
+    const probe = async (title: string): Promise<number> => {
+      const seen = new Promise<void>((resolve) => arrived.set(title, resolve))
+      const started = performance.now()
+      await victim.db.sql(`INSERT INTO todos (id, title, owner_id) VALUES (gen_random_uuid(), $1, 'henry')`, [title])
+      await seen
+      return performance.now() - started
+    }
+    const baseline = await probe('before')
+
+    // The attacker runs elsewhere (a thread of its own: its reading costs the server nothing): three
+    // connections, each asking for twelve distinct shapes of all 10,000 rows (ten are allowed each).
+    const attacker = new Worker(attackerCode, {
+      eval: true, workerData: { ws: createRequire(import.meta.url).resolve('ws'), url: `ws://127.0.0.1:${victim.port}/trpc`, connections: 3, shapes: 12 },
+    })
+    const statsOf = () => new Promise<{ data: number; errors: string[] }>((resolve) => {
+      attacker.once('message', resolve)
+      attacker.postMessage('stats')
+    })
+    try {
+      const latencies: number[] = []
+      for (let i = 0; i < 25; i++) {
+        latencies.push(await probe(`during ${i}`))
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      const attack = await statsOf()
+      console.log(`[isolation] honest commit-to-client: ${baseline.toFixed(0)} ms alone; under attack ${latencies.map((l) => l.toFixed(0)).join(' ')} ms ` +
+        `(attacker got ${attack.data} messages, ${attack.errors.length} refusals; ${(await victim.engine()).stats().logBytes} log bytes)`)
+      expect(attack.data).toBeGreaterThan(10_000) // the attack did run
+      expect(attack.errors.length).toBe(6)
+      for (const error of attack.errors) expect(error).toContain('shapesPerConnection')
+      expect(Math.max(...latencies)).toBeLessThan(1000)
+      expect((await victim.engine()).stats().logBytes).toBeLessThanOrEqual(24 * 1024 * 1024)
+    } finally {
+      await attacker.terminate()
+      honest.stop()
+    }
+  })
+})
+
+/** An attacker speaking tRPC's WebSocket protocol with the `ws` package; it counts what it gets, reads nothing. */
+const attackerCode = `
+const { parentPort, workerData } = require('node:worker_threads')
+const WebSocket = require(workerData.ws)
+const stats = { data: 0, errors: [] }
+for (let c = 0; c < workerData.connections; c++) {
+  const socket = new WebSocket(workerData.url + '?connectionParams=1')
+  socket.on('error', () => {})
+  socket.on('open', () => {
+    socket.send(JSON.stringify({ method: 'connectionParams', data: { userId: 'mallory' } }))
+    for (let i = 0; i < workerData.shapes; i++) {
+      const where = { title: { not: 'q' + c + '-' + i } }
+      socket.send(JSON.stringify({ id: i + 1, method: 'subscription', params: { path: 'todos.sync', input: { json: { where } } } }))
+    }
+  })
+  socket.on('message', (raw) => {
+    const text = raw.toString()
+    if (text.startsWith('{"id"') && text.includes('"error":')) stats.errors.push(text)
+    else stats.data++
+  })
+}
+parentPort.on('message', () => parentPort.postMessage(stats))
+`
