@@ -130,15 +130,17 @@ describe('an honest client while another attacks', () => {
       attacker.postMessage('stats')
     })
     try {
+      // Probes every 100 ms until the attacker has received 30,000 messages (three of its shapes' worth).
       const latencies: number[] = []
-      for (let i = 0; i < 25; i++) {
+      let attack = await statsOf()
+      for (let i = 0; i < 10 || attack.data < 30_000; i++) {
+        if (i === 1000) throw new Error(`the attack got only ${attack.data} messages`)
         latencies.push(await probe(`during ${i}`))
         await new Promise((r) => setTimeout(r, 100))
+        attack = await statsOf()
       }
-      const attack = await statsOf()
-      console.log(`[isolation] honest commit-to-client: ${baseline.toFixed(0)} ms alone; under attack ${latencies.map((l) => l.toFixed(0)).join(' ')} ms ` +
+      console.log(`[isolation] honest commit-to-client: ${baseline.toFixed(0)} ms alone; under attack max ${Math.max(...latencies).toFixed(0)} ms of ${latencies.length} probes ` +
         `(attacker got ${attack.data} messages, ${attack.errors.length} refusals; ${(await victim.engine()).stats().logBytes} log bytes)`)
-      expect(attack.data).toBeGreaterThan(10_000) // the attack did run
       expect(attack.errors.length).toBe(6)
       for (const error of attack.errors) expect(error).toContain('shapesPerConnection')
       expect(Math.max(...latencies)).toBeLessThan(1000)
