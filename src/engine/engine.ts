@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import pg from 'pg'
 import type { ShapeDefinition } from '../shape/definition.js'
 import type { FetchRequest, FetchResult, ShapeSource, SubsetRequest, SubsetResult } from '../source/source.js'
-import { upToDate, type Message } from '../source/messages.js'
+import { logResponse } from './log-response.js'
 import { compileWhere, FilterIndex, type CompiledWhere } from '../where/index.js'
 import { qualified, quoteIdent, type TableInfo } from './catalog.js'
 import { shapeMessages, type ShapeChange } from './changes.js'
@@ -238,31 +238,9 @@ export class EmbeddedEngine implements ShapeSource {
     }
   }
 
-  /**
-   * A response of log entries; one that reaches the end of the log ends with up-to-date. Messages and
-   * their JSON are made when a transport asks for them (HTTP sends the JSON, tRPC reads the messages).
-   */
+  /** A response of log entries; one that reaches the end of the log ends with up-to-date. */
   private ok(log: ShapeLog, read: ReadResult | undefined, offset: LogOffset, isUpToDate: boolean): FetchResult {
-    const control = isUpToDate ? upToDate(this.replication.lastAppliedLsn) : undefined
-    let messages: Message[] | undefined
-    let encoded: string[] | undefined
-    return {
-      status: 'ok', handle: log.handle, offset: formatOffset(offset), upToDate: isUpToDate, schema: log.schema,
-      get messages() {
-        if (!messages) {
-          messages = read?.messages() ?? []
-          if (control) messages.push(control)
-        }
-        return messages
-      },
-      get encoded() {
-        if (!encoded) {
-          encoded = read?.encoded() ?? []
-          if (control) encoded.push(JSON.stringify(control))
-        }
-        return encoded
-      },
-    }
+    return logResponse(log, read, formatOffset(offset), isUpToDate ? this.replication.lastAppliedLsn : undefined)
   }
 
   /** A subset snapshot (Electric's `subset__*`): the shape's rows matching the request, with the snapshot's bounds. */
