@@ -19,6 +19,13 @@ export function logResponse(log: ShapeLog, read: ReadResult | undefined, offset:
       }
       return messages
     },
+    *eachMessage() {
+      if (messages) yield* messages
+      else {
+        if (read) yield* read.each()
+        if (control) yield control
+      }
+    },
     get encoded() {
       if (!encoded) {
         encoded = read?.encoded() ?? []

@@ -43,6 +43,8 @@ export interface ReadResult {
   messages(): Message[]
   /** JSON text of each message, shared by every reader. */
   encoded(): string[]
+  /** The messages one at a time (a snapshot chunk's parsed as they are taken). */
+  each(): Iterable<Message>
   /** Next offset for the reader. */
   offset: LogOffset
   /** The read reached the end of the log (after the snapshot). */
@@ -197,7 +199,7 @@ export class ShapeLog {
       const isLast = index === this.chunks.length - 1
       const chunk = this.chunks[index]!
       return {
-        count: chunk.count, messages: () => chunk.messages(), encoded: () => chunk.encoded(),
+        count: chunk.count, messages: () => chunk.messages(), encoded: () => chunk.encoded(), each: () => chunk.each(),
         offset: { tx: 0n, op: index }, upToDate: isLast && after.tx >= 0n && this.entries.length === 0,
       }
     }
@@ -213,6 +215,7 @@ export class ShapeLog {
     return {
       count: slice.length,
       messages: () => slice.map((e) => e.message),
+      each: () => slice.map((e) => e.message),
       encoded: () => slice.map((e) => e.json),
       offset: last ?? (compareOffsets(after, latest) > 0 ? after : latest),
       upToDate,

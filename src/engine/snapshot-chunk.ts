@@ -44,6 +44,15 @@ export class SnapshotChunk {
   messages(): Message[] {
     return JSON.parse(this.text) as Message[]
   }
+
+  /** The messages one at a time, each parsed when it is taken (a large chunk never blocks in one parse). */
+  *each(): Generator<Message> {
+    let start = 1
+    for (let i = 0; i < this.ends.length; i++) {
+      yield JSON.parse(this.text.slice(start, this.ends[i]!)) as Message
+      start = this.ends[i]! + 1
+    }
+  }
 }
 
 /** The chunk object, its string and array headers. */
