@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import pg from 'pg'
 import type { ShapeDefinition } from '../shape/definition.js'
 import type { FetchRequest, FetchResult, ShapeSource, SubsetRequest, SubsetResult } from '../source/source.js'
-import { upToDate, type Message } from '../source/messages.js'
+import { logResponse } from './log-response.js'
 import { compileWhere, FilterIndex, type CompiledWhere } from '../where/index.js'
 import { qualified, quoteIdent, type TableInfo } from './catalog.js'
 import { shapeMessages, type ShapeChange } from './changes.js'
@@ -12,7 +12,10 @@ import { EngineError, rejectedQuery } from './errors.js'
 import { formatOffset, parseOffset, type LogOffset } from './offset.js'
 import { lsnToBigInt } from './lsn.js'
 import { ReplicationStream } from './replication.js'
-import { ShapeLog, type LogEntry, type RotationReason } from './shape-log.js'
+import { ShapeLog, type ReadResult, type RotationReason } from './shape-log.js'
+import { coldestIdle, LogBudget } from './log-budget.js'
+import { SnapshotGate } from './snapshot-gate.js'
+import { LimitError, resolveLimits, type SyncLimits } from '../limits/index.js'
 import { displaySettings, takeSnapshot } from './snapshot.js'
 import { preflight } from './preflight.js'
 import {
@@ -62,6 +65,8 @@ export interface EngineOptions {
   tableLockTimeoutMs?: number
   /** Tries of each of those before the shape fails naming the table (503, retry later). Default 3. */
   tableLockAttempts?: number
+  /** What clients may make the engine spend (shapes, snapshots, log bytes): `createSync({ limits })`. */
+  limits?: Partial<SyncLimits>
   log?: (message: string) => void
 }
 
@@ -94,7 +99,12 @@ export class EmbeddedEngine implements ShapeSource {
   private closed = false
   private handleCounter = 0
   private appliedWaiters: (() => void)[] = []
-  private readonly opts: Required<Omit<EngineOptions, 'log'>> & { log: (m: string) => void }
+  private readonly opts: Required<Omit<EngineOptions, 'log' | 'limits'>> & { log: (m: string) => void }
+  private readonly limits: Readonly<SyncLimits>
+  private readonly budget: LogBudget
+  private readonly snapshots: SnapshotGate
+  /** Snapshots' own connections (see snapshot-gate.ts). */
+  private readonly snapshotPool: pg.Pool
 
   private constructor(options: EngineOptions, private readonly pool: pg.Pool, database: string) {
     this.opts = {
@@ -115,6 +125,12 @@ export class EmbeddedEngine implements ShapeSource {
       ...options,
     }
     this.freshTables = new FreshTables(pool)
+    this.limits = resolveLimits(options.limits)
+    this.budget = new LogBudget(this.limits.logBytes, () => this.liveLogs(), (log) => this.evict(log, 'its memory (limit logBytes)'))
+    this.snapshots = new SnapshotGate(this.limits.concurrentSnapshots, this.limits.queuedSnapshots)
+    const snapshotConnections = Number.isFinite(this.limits.concurrentSnapshots) ? this.limits.concurrentSnapshots : this.opts.poolSize
+    this.snapshotPool = new pg.Pool({ connectionString: options.databaseUrl, max: snapshotConnections })
+    this.snapshotPool.on('error', () => {})
   }
 
   static async start(options: EngineOptions): Promise<EmbeddedEngine> {
@@ -126,6 +142,7 @@ export class EmbeddedEngine implements ShapeSource {
       await engine.startReplication()
     } catch (error) {
       await pool.end().catch(() => {})
+      await engine.snapshotPool.end().catch(() => {})
       throw error
     }
     return engine
@@ -200,7 +217,7 @@ export class EmbeddedEngine implements ShapeSource {
     if (request.handle !== undefined && request.handle !== log.handle) return { status: 'must-refetch', handle: log.handle }
     log.activeReaders++
     try {
-      if (request.offset === 'now') return this.ok(log, [], log.latestOffset, true)
+      if (request.offset === 'now') return this.ok(log, undefined, log.latestOffset, true)
       const after = parseOffset(request.offset)
       if (!after) throw new EngineError('offset', 'has invalid format')
       // `<lsn + 1>_0` is where an SSE client resumes after a transaction at `lsn` (http/sse.ts).
@@ -208,29 +225,22 @@ export class EmbeddedEngine implements ShapeSource {
         throw new EngineError('offset', 'out of bounds for this shape')
       }
       let read = log.read(after)
-      if (request.live && read.entries.length === 0) {
+      if (request.live && read.count === 0) {
         await log.waitForChange(request.liveTimeout ?? this.opts.liveTimeoutMs, request.signal)
         if (!log.rotated) read = log.read(after)
       }
       if (log.rotated) {
         return { status: 'must-refetch', handle: (await this.requestedLog(definition, changesOnly, log.handle, true)).handle }
       }
-      return this.ok(log, read.entries, read.offset, read.upToDate)
+      return this.ok(log, read, read.offset, read.upToDate)
     } finally {
       log.activeReaders--
     }
   }
 
   /** A response of log entries; one that reaches the end of the log ends with up-to-date. */
-  private ok(log: ShapeLog, entries: LogEntry[], offset: LogOffset, isUpToDate: boolean): FetchResult {
-    const messages: Message[] = entries.map((e) => e.message)
-    const encoded = entries.map((e) => e.json)
-    if (isUpToDate) {
-      const control = upToDate(this.replication.lastAppliedLsn)
-      messages.push(control)
-      encoded.push(JSON.stringify(control))
-    }
-    return { status: 'ok', handle: log.handle, offset: formatOffset(offset), messages, encoded, upToDate: isUpToDate, schema: log.schema }
+  private ok(log: ShapeLog, read: ReadResult | undefined, offset: LogOffset, isUpToDate: boolean): FetchResult {
+    return logResponse(log, read, formatOffset(offset), isUpToDate ? this.replication.lastAppliedLsn : undefined)
   }
 
   /** A subset snapshot (Electric's `subset__*`): the shape's rows matching the request, with the snapshot's bounds. */
@@ -285,6 +295,7 @@ export class EmbeddedEngine implements ShapeSource {
     for (;;) {
       let pending = this.shapes.get(key)
       if (!pending) {
+        this.admitShape()
         pending = this.createLog({ ...definition, changesOnly })
         this.shapes.set(key, pending)
         pending.catch(() => { if (this.shapes.get(key) === pending) this.shapes.delete(key) })
@@ -328,20 +339,42 @@ export class EmbeddedEngine implements ShapeSource {
     return this.replication.lastAppliedLsn
   }
 
-  /** Live shape logs, their retained entries, and the definitions known (live or being created). */
-  stats(): { shapes: number; entries: number; definitions: number } {
+  /**
+   * Live shape logs, their retained entries, the definitions known (live or being created), the heap
+   * all logs hold (bytes, see limits.logBytes), and the snapshots waiting for their turn.
+   */
+  stats(): { shapes: number; entries: number; definitions: number; logBytes: number; queuedSnapshots: number } {
     let shapes = 0
     let entries = 0
     for (const route of this.routes.values()) {
       shapes += route.logs.size
       for (const log of route.logs) entries += log.entryCount
     }
-    return { shapes, entries, definitions: this.shapes.size }
+    return { shapes, entries, definitions: this.shapes.size, logBytes: this.budget.total, queuedSnapshots: this.snapshots.queueLength }
+  }
+
+  /** At `limits.shapes`, a new shape takes the place of the coldest idle one, or is refused (429). */
+  private admitShape(): void {
+    if (this.shapes.size < this.limits.shapes) return
+    const idle = coldestIdle(this.liveLogs())
+    if (!idle) throw new LimitError('shapes', this.limits.shapes, 'The server holds as many shapes as it may; retry later', 429)
+    this.evict(idle, 'the limit of shapes (limit shapes)')
+    this.shapes.delete(canonicalKey(idle.definition)) // its place is free now, not once its creation promise settles
+  }
+
+  private *liveLogs(): Iterable<ShapeLog> {
+    for (const route of this.routes.values()) yield* route.logs
+  }
+
+  private evict(log: ShapeLog, why: string): void {
+    this.opts.log(`evicting shape ${log.handle} (${log.heapBytes} bytes, unused for ${Date.now() - log.lastUsed} ms) for ${why}; readers refetch`)
+    this.drop(log, 'evicted')
   }
 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.snapshots.close()
     clearInterval(this.sweeper)
     this.catalogWatch?.stop()
     clearInterval(this.partitionWatch)
@@ -354,6 +387,7 @@ export class EmbeddedEngine implements ShapeSource {
     }
     await this.lockClient?.end().catch(() => {})
     await this.pool.end().catch(() => {})
+    await this.snapshotPool.end().catch(() => {})
   }
 
   private async createLog(definition: ShapeDefinition & { changesOnly?: boolean }): Promise<ShapeLog> {
@@ -367,10 +401,23 @@ export class EmbeddedEngine implements ShapeSource {
     await this.publisher.ensure(table).catch((error: unknown) => {
       throw isTableChange(error) ? new TableChangedError(table) : error
     })
+    const release = await this.snapshots.acquire()
+    try {
+      return await this.snapshotLog(definition, table, columns, where)
+    } finally {
+      release()
+    }
+  }
+
+  /** Creates the log, routes changes to it, and loads its snapshot (on one of the snapshot gate's turns). */
+  private async snapshotLog(
+    definition: ShapeDefinition & { changesOnly?: boolean }, table: TableInfo, columns: string[], where: CompiledWhere | undefined,
+  ): Promise<ShapeLog> {
     const log = new ShapeLog(this.newHandle(definition), definition, table, columns, {
       chunkBytes: this.opts.chunkBytes,
       chunkEntries: this.opts.readLimit,
       maxEntries: this.opts.maxLogEntries,
+      onHeapBytes: (changed, delta) => this.budget.charge(changed, delta),
     })
     const current = this.routes.get(`${table.namespace}.${table.table}`)?.table
     if (current && !sameTable(current, table)) this.tableChanged(current, table)
@@ -381,7 +428,7 @@ export class EmbeddedEngine implements ShapeSource {
     try {
       // The snapshot reads every column the key needs too, so deletes and key changes can be keyed.
       const read = [...new Set([...columns, ...table.primaryKey])]
-      await takeSnapshot(this.pool, {
+      await takeSnapshot(this.snapshotPool, {
         table, columns: read, where: definition.where, params: definition.params, boundsOnly: definition.changesOnly,
       }, (bounds, rows) => log.loadSnapshot(rows, bounds))
     } catch (error) {

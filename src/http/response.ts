@@ -3,6 +3,7 @@
 import { ShapeError } from '../shape/errors.js'
 import { classifyError } from '../source/errors.js'
 import { requestIdOf } from '../source/request-id.js'
+import { isServerLimit } from '../limits/status.js'
 import type { CorsOptions, ServeOptions } from './options.js'
 import type { ParamErrors } from './params.js'
 
@@ -118,8 +119,9 @@ export function errorResponse(error: unknown): { result: HttpResult; serverError
     const errors = error instanceof ShapeError ? { [rootField(error.path)]: [error.problem] }
       : nest(typeof (error as { field?: unknown }).field === 'string' ? (error as { field: string }).field : 'request', (error as Error).message)
     // A limit of the whole server (LimitError status 429): the request is fine, the server is full.
-    if ((error as { status?: unknown }).status === 429) {
-      return { result: errorBody(429, { message: 'Too many requests', errors }, { 'retry-after': '10' }), serverError: false, requestId }
+    if (isServerLimit(error)) {
+      const body = { message: 'Too many requests', code: 'limit_exceeded', limit: error.field, errors }
+      return { result: errorBody(429, body, { 'retry-after': '5' }), serverError: false, requestId }
     }
     return { result: invalidRequest(errors, requestId), serverError: false, requestId }
   }

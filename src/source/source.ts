@@ -24,6 +24,11 @@ export type FetchResult =
       /** The offset to ask for next (`electric-offset`). */
       offset: string
       messages: Message[]
+      /**
+       * The same messages one at a time, when the source can make them as they are taken (a snapshot
+       * chunk kept as text): a reader that consumes them one by one never waits for one large parse.
+       */
+      eachMessage?: () => Iterable<Message>
       /** JSON text of each message, encoded once and shared by every reader. */
       encoded: string[]
       upToDate: boolean

@@ -72,7 +72,7 @@ export async function* streamShape(
     }
     refetches = 0
     const requested = offset
-    for (const message of result.messages) {
+    for (const message of result.eachMessage?.() ?? result.messages) {
       const headers = message.headers as { lsn?: string; op_position?: number; control?: string }
       // snapshot-end can be followed by log entries in the same response: its own position is the
       // snapshot's end (`0_inf`), not the response's, which is past those entries.

@@ -199,7 +199,7 @@ export class Sync {
     if (options.mode === 'http') return new ElectricSource(options)
     const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL
     if (!databaseUrl) throw new Error('createSync: set databaseUrl (or DATABASE_URL) to a Postgres with wal_level=logical')
-    return EmbeddedEngine.start({ ...options.engine, databaseUrl })
+    return EmbeddedEngine.start({ ...options.engine, databaseUrl, limits: this.limits })
   }
 
   private modelForTable(namespace: string, table: string): ModelMeta | undefined {

@@ -11,6 +11,8 @@ import type { SyncEvent } from '../sync/events.js'
 import type { Shape } from '../sync/shape.js'
 import type { Sync } from '../sync/sync.js'
 import { EventIds, type EventKind, type EventPosition } from './event-id.js'
+import { holdSubscription, releasing } from './connection-limits.js'
+import { shareTurn } from './fair-turn.js'
 import { corkForTurn, defaultHighWater, socketOf, whenWritable, type FlowControl } from './socket.js'
 import { plainJson, shareEncoding } from './transformer.js'
 
@@ -49,9 +51,18 @@ export function shapeSubscription<C, I, Row>(
     const shape = await Promise.resolve(opts).then(build).catch((error: unknown) => {
       throw classifyError(error) === 'request' ? sourceError(error) : error
     })
-    return trackedEvents(sync, shape, {
-      ids, flow: options, signal: opts.signal, socket: socketOf(opts.ctx), lastEventId: await lastEventIdOf(opts),
-    })
+    // Counted until the subscription ends: unsubscribed or closed (the signal), or its stream finished.
+    const release = holdSubscription(opts.ctx, shape.definition, sync.limits)
+    opts.signal?.addEventListener('abort', release, { once: true })
+    try {
+      const events = trackedEvents(sync, shape, {
+        ids, flow: options, signal: opts.signal, socket: socketOf(opts.ctx), lastEventId: await lastEventIdOf(opts),
+      })
+      return releasing(events, release)
+    } catch (error) {
+      release()
+      throw error
+    }
   }
 }
 
@@ -131,6 +142,8 @@ export async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context
           if (socket.readyState !== OPEN) return // closing: nothing more can be sent
           corkForTurn(socket)
         }
+        const turn = shareTurn() // one subscription's snapshot cannot hold the event loop
+        if (turn) await turn
         if (signal?.aborted) return
         last = position
         yielded = true

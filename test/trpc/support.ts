@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { createHTTPHandler } from '@trpc/server/adapters/standalone'
 import { createTRPCClient, httpSubscriptionLink, splitLink, httpLink } from '@trpc/client'
 import WebSocket from 'ws'
+import type { SyncLimits } from '../../src/limits/index.js'
 import { createSync, createSyncWSServer, parseCookies, type EngineOptions, type Sync, type SyncWSServer, type SubscriptionOptions } from '../../src/index.js'
 import { EmbeddedEngine } from '../../src/engine/index.js'
 import { fullReplica } from '../../src/sync/sync.js'
@@ -36,6 +37,7 @@ export interface TestApp {
 export interface AppOptions {
   subscription?: SubscriptionOptions
   engine?: Partial<EngineOptions>
+  limits?: Partial<SyncLimits>
   /** Another Sync (e.g. http mode) instead of the embedded engine. */
   sync?: (db: TestDatabase) => Promise<Sync>
 }
@@ -45,6 +47,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
   const sync = options.sync ? await options.sync(db) : createSync({
     prisma: db.prisma,
     databaseUrl: db.url,
+    limits: options.limits,
     engine: { slotName: `t_${randomBytes(5).toString('hex')}`, temporarySlot: true, ...options.engine },
   })
   const router = appRouter(sync, db.prisma, options.subscription)

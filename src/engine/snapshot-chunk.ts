@@ -1,0 +1,62 @@
+// A snapshot chunk kept compact: the JSON array text of its messages, once, as HTTP sends it, with the
+// end position of each message in it. The messages are parsed again only when a reader needs objects
+// (tRPC, sync.stream, live views), for that read alone. Kept whole as message objects, a snapshot row
+// costs several times its JSON on the heap for the shape's life; this way it costs its JSON text
+// (one byte per character for Latin-1 text) and four bytes.
+import type { Message } from '../source/messages.js'
+
+export class SnapshotChunk {
+  /** `[m1,m2,...]`: one flat string. */
+  private readonly text: string
+  /** Index in `text` just past each message. */
+  private readonly ends: Uint32Array
+  /** Heap the chunk holds: the text (two bytes a character when it is not all Latin-1) and the positions. */
+  readonly heapBytes: number
+
+  constructor(encoded: readonly string[]) {
+    this.text = `[${encoded.join(',')}]`
+    this.ends = new Uint32Array(encoded.length)
+    let at = 1
+    for (let i = 0; i < encoded.length; i++) {
+      at += encoded[i]!.length
+      this.ends[i] = at
+      at += 1
+    }
+    this.heapBytes = this.text.length * (isOneByte(this.text) ? 1 : 2) + this.ends.byteLength + chunkOverhead
+  }
+
+  get count(): number {
+    return this.ends.length
+  }
+
+  /** JSON text of each message (slices of the chunk's text, not copies). */
+  encoded(): string[] {
+    const out = new Array<string>(this.ends.length)
+    let start = 1
+    for (let i = 0; i < this.ends.length; i++) {
+      out[i] = this.text.slice(start, this.ends[i]!)
+      start = this.ends[i]! + 1
+    }
+    return out
+  }
+
+  /** The messages, parsed for this read. */
+  messages(): Message[] {
+    return JSON.parse(this.text) as Message[]
+  }
+
+  /** The messages one at a time, each parsed when it is taken (a large chunk never blocks in one parse). */
+  *each(): Generator<Message> {
+    let start = 1
+    for (let i = 0; i < this.ends.length; i++) {
+      yield JSON.parse(this.text.slice(start, this.ends[i]!)) as Message
+      start = this.ends[i]! + 1
+    }
+  }
+}
+
+/** The chunk object, its string and array headers. */
+const chunkOverhead = 200
+
+// Latin-1 text is stored one byte a character; anything beyond it makes V8 keep the string two-byte.
+const isOneByte = (text: string): boolean => !/[^\u0000-\u00ff]/.test(text)
