@@ -130,17 +130,18 @@ describe('an honest client while another attacks', () => {
       attacker.postMessage('stats')
     })
     try {
-      // Probes every 100 ms until the attacker has received 30,000 messages (three of its shapes' worth).
+      // Probes every 100 ms until the attacker has received 30,000 messages (three of its shapes' worth),
+      // or 150 probes on a machine too loaded for that (its shapes are evicted and refetched meanwhile).
       const latencies: number[] = []
       let attack = await statsOf()
-      for (let i = 0; i < 10 || attack.data < 30_000; i++) {
-        if (i === 1000) throw new Error(`the attack got only ${attack.data} messages`)
+      for (let i = 0; i < 10 || (attack.data < 30_000 && i < 150); i++) {
         latencies.push(await probe(`during ${i}`))
         await new Promise((r) => setTimeout(r, 100))
         attack = await statsOf()
       }
       console.log(`[isolation] honest commit-to-client: ${baseline.toFixed(0)} ms alone; under attack max ${Math.max(...latencies).toFixed(0)} ms of ${latencies.length} probes ` +
         `(attacker got ${attack.data} messages, ${attack.errors.length} refusals; ${(await victim.engine()).stats().logBytes} log bytes)`)
+      expect(attack.data).toBeGreaterThan(10_000) // the attack ran: a whole shape's worth and more
       expect(attack.errors.length).toBe(6)
       for (const error of attack.errors) expect(error).toContain('shapesPerConnection')
       expect(Math.max(...latencies)).toBeLessThan(1000)
