@@ -33,8 +33,8 @@ describe('flow control', () => {
 
     let maxBuffered = 0
     const sampler = setInterval(() => { maxBuffered = Math.max(maxBuffered, serverSide!.bufferedAmount) }, 2)
-    // ~8 MB of events: more than the kernel's socket buffers hold.
-    await app.db.sql(`INSERT INTO todos (id, title, owner_id) SELECT gen_random_uuid(), repeat('x', 2000) || i, 'wes' FROM generate_series(1, 4000) i`)
+    // ~16 MB of events: more than the kernel's socket buffers hold (loopback autotuning can take ~10 MB).
+    await app.db.sql(`INSERT INTO todos (id, title, owner_id) SELECT gen_random_uuid(), repeat('x', 4000) || i, 'wes' FROM generate_series(1, 4000) i`)
     const expected = await app.db.prisma.todo.count({ where: { ownerId: 'wes' } })
     await until(() => fast.data().filter((e) => e.type === 'insert').length === expected && fast.data().at(-1)?.type === 'up-to-date', 'the fast client to get every row')
     await until(() => serverSide!.readyState !== 1, 'the server to give up on the stalled socket', 10_000)
