@@ -31,9 +31,21 @@ const server = await startPostgres()
 const results: Record<string, number> = {}
 /** Suites that threw or timed out, with why: the others' results are written all the same. */
 const failures: Record<string, string> = {}
+/** The suite running now: an error thrown outside any promise a suite awaits is charged to it. */
+let running = 'setup'
+// An error no suite awaited (a client's 'error' event, work left behind by a timed-out suite) is recorded,
+// not a crash that would lose every result.
+const stray = (error: unknown) => {
+  const why = (error as Error)?.stack ?? String(error)
+  console.error(`[bench] ${running}: uncaught ${why}`)
+  failures[running] ??= `uncaught: ${why}`
+}
+process.on('uncaughtException', stray)
+process.on('unhandledRejection', stray)
 try {
   for (const [name, suite] of Object.entries(suites)) {
     if (only && !only.includes(name)) continue
+    running = name
     console.error(`[bench] ${name}…`)
     try {
       const figures = await within(suite(server, { quick }), suiteTimeoutMs)
@@ -44,6 +56,7 @@ try {
     }
     if (failures[name]) console.error(`[bench] ${name} failed: ${failures[name]}`)
   }
+  running = 'teardown'
 } finally {
   // A suite that timed out may still hold connections: do not wait on it forever.
   await within(server.stop(), 30_000)
