@@ -8,6 +8,7 @@ import { runWriterBench } from './writer.js'
 import { runHttpBench } from './http.js'
 import { runPollingBench } from './polling.js'
 import { runTrpcBench } from './trpc.js'
+import { within } from './support.js'
 
 const quick = process.argv.includes('--quick')
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',')
@@ -23,16 +24,42 @@ const suites: Record<string, Suite> = {
   polling: runPollingBench,
 }
 
+/** A suite that has not finished in this long is recorded as failed and the run goes on. */
+const suiteTimeoutMs = Number(process.argv.find((a) => a.startsWith('--suite-timeout-s='))?.slice('--suite-timeout-s='.length) ?? 1200) * 1000
+
 const server = await startPostgres()
 const results: Record<string, number> = {}
+/** Suites that threw or timed out, with why: the others' results are written all the same. */
+const failures: Record<string, string> = {}
+/** The suite running now: an error thrown outside any promise a suite awaits is charged to it. */
+let running = 'setup'
+// An error no suite awaited (a client's 'error' event, work left behind by a timed-out suite) is recorded,
+// not a crash that would lose every result.
+const stray = (error: unknown) => {
+  const why = (error as Error)?.stack ?? String(error)
+  console.error(`[bench] ${running}: uncaught ${why}`)
+  failures[running] ??= `uncaught: ${why}`
+}
+process.on('uncaughtException', stray)
+process.on('unhandledRejection', stray)
 try {
   for (const [name, suite] of Object.entries(suites)) {
     if (only && !only.includes(name)) continue
+    running = name
     console.error(`[bench] ${name}…`)
-    Object.assign(results, await suite(server, { quick }))
+    try {
+      const figures = await within(suite(server, { quick }), suiteTimeoutMs)
+      if (figures) Object.assign(results, figures)
+      else failures[name] = `did not finish within ${suiteTimeoutMs / 1000} s`
+    } catch (error) {
+      failures[name] = (error as Error)?.stack ?? String(error)
+    }
+    if (failures[name]) console.error(`[bench] ${name} failed: ${failures[name]}`)
   }
+  running = 'teardown'
 } finally {
-  await server.stop()
+  // A suite that timed out may still hold connections: do not wait on it forever.
+  await within(server.stop(), 30_000)
 }
 const machine = {
   cpus: cpus().length,
@@ -40,10 +67,12 @@ const machine = {
   node: process.version,
   postgres: server.majorVersion,
 }
-const report = { machine, quick, results }
+const report = { machine, quick, results, ...(Object.keys(failures).length > 0 && { failures }) }
 await writeFile(`${out}.json`, JSON.stringify(report, null, 2) + '\n')
 await writeFile(`${out}.md`, markdown(report))
 console.log(JSON.stringify(report))
+// A failed suite fails the run (after writing what completed); exit so a timed-out one's handles end too.
+process.exit(Object.keys(failures).length > 0 ? 1 : 0)
 
 function markdown(r: typeof report): string {
   const lines = [
@@ -52,6 +81,7 @@ function markdown(r: typeof report): string {
     '| id | value |',
     '| --- | ---: |',
     ...Object.entries(r.results).map(([id, value]) => `| \`${id}\` | ${value} |`),
+    ...Object.entries(r.failures ?? {}).flatMap(([suite, why]) => ['', `Suite \`${suite}\` failed: ${why.split('\n')[0]}`]),
   ]
   return lines.join('\n') + '\n'
 }

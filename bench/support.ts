@@ -49,3 +49,27 @@ export async function medianOf(times: number, fn: () => Promise<number>): Promis
   for (let i = 0; i < times; i++) results.push(await fn())
   return median(results)
 }
+
+/**
+ * Polls `check` until it holds or `timeoutMs` passed; resolves to whether it held. A bench never throws
+ * on a slow client: what did not arrive in time is counted and reported as a figure.
+ */
+export async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) return false
+    await sleep(5)
+  }
+  return true
+}
+
+/** `promise`'s value, or undefined when it has not settled within `ms` (a rejection still rejects). */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -12,12 +12,14 @@ import { fork, type ChildProcess } from 'node:child_process'
 import pg from 'pg'
 import WebSocket from 'ws'
 import type { PostgresServer } from '../src/testing/postgres.js'
-import { createBenchDatabase, median, percentile, round, sleep } from './support.js'
+import { createBenchDatabase, median, percentile, round, sleep, until, within } from './support.js'
 
 const SHAPES = 100
 /** Latency is measured at 10 ticks/s: 10,000 events/s to the 1,000 clients, under every server's capacity here. */
 const TICKS_PER_S = 10
 const owner = (i: number) => `user${i % SHAPES}`
+/** How long a run waits for its deliveries; a client still missing some then is counted as slow. */
+const DELIVERY_TIMEOUT_MS = 30_000
 
 interface Server {
   child: ChildProcess
@@ -57,6 +59,8 @@ async function startServer(mode: 'sync' | 'notify' | 'raw' | 'floor', databaseUr
 class Subscriber {
   readonly socket: WebSocket
   upToDate = false
+  /** The server closed the socket (or it failed). */
+  closed = false
   /** The last text frame holding a change (sampled for the raw broadcast). */
   lastChangeFrame: string | undefined
   onChange: ((title: string, at: number) => void) | undefined
@@ -72,6 +76,10 @@ class Subscriber {
       this.socket.send(JSON.stringify({ id: 1, method: 'subscription', params: { path: 'todos.sync', input: { json: null } } }))
     })
     this.socket.on('error', reject)
+    this.socket.on('close', () => {
+      this.closed = true
+      reject(new Error('closed before up-to-date'))
+    })
     this.socket.on('message', (data) => {
       const at = performance.now()
       const text = data.toString()
@@ -96,14 +104,20 @@ class Subscriber {
   }
 }
 
+/** Connects `count` subscribers; one not up to date in time (or refused) stays in the list and is counted later. */
 async function connect(port: number, count: number, from = 0, parallel = 200): Promise<Subscriber[]> {
   const subscribers: Subscriber[] = []
   for (let i = 0; i < count; i += parallel) {
     const batch = Array.from({ length: Math.min(parallel, count - i) }, (_, j) => new Subscriber(port, owner(from + i + j)))
-    await Promise.all(batch.map((s) => s.ready))
+    await within(Promise.allSettled(batch.map((s) => s.ready)), DELIVERY_TIMEOUT_MS)
     subscribers.push(...batch)
   }
   return subscribers
+}
+
+/** Subscribers that had fewer than `expected` of the run's events when it stopped waiting. */
+function slowCount(received: Map<Subscriber, number>, subscribers: Subscriber[], expected: number): number {
+  return subscribers.filter((s) => (received.get(s) ?? 0) < expected).length
 }
 
 /** One tick: a transaction setting the title of each shape's hot row. */
@@ -121,14 +135,20 @@ async function tick(pool: pg.Pool, hotIds: string[], n: number, commits: Map<num
 
 const tickOf = (title: string) => (title.startsWith('tick ') ? Number(title.slice(5)) : -1)
 
-/** Commit → client latencies (ms) over `ticks` ticks at `perSecond`. */
-async function latencies(pool: pg.Pool, hotIds: string[], subscribers: Subscriber[], ticks: number, perSecond: number, first: number): Promise<number[]> {
+/** Commit → client latencies (ms) over `ticks` ticks at `perSecond`, and how many clients were slow. */
+async function latencies(
+  pool: pg.Pool, hotIds: string[], subscribers: Subscriber[], ticks: number, perSecond: number, first: number,
+): Promise<{ samples: number[]; slow: number }> {
   const commits = new Map<number, number>()
   const samples: number[] = []
+  const received = new Map<Subscriber, number>()
   let expected = 0
   for (const s of subscribers) s.onChange = (title, at) => {
     const n = tickOf(title)
-    if (n >= first && commits.has(n)) samples.push(at - commits.get(n)!)
+    if (n >= first && commits.has(n)) {
+      samples.push(at - commits.get(n)!)
+      received.set(s, (received.get(s) ?? 0) + 1)
+    }
   }
   const start = performance.now()
   for (let i = 0; i < ticks; i++) {
@@ -137,61 +157,57 @@ async function latencies(pool: pg.Pool, hotIds: string[], subscribers: Subscribe
     const wait = start + ((i + 1) * 1000) / perSecond - performance.now()
     if (wait > 0) await sleep(wait)
   }
-  await until(() => samples.length >= expected, 30_000)
-  return samples
+  await until(() => samples.length >= expected, DELIVERY_TIMEOUT_MS)
+  return { samples, slow: slowCount(received, subscribers, ticks) }
 }
 
-/** Events/s delivered with ticks back to back. */
-async function throughput(pool: pg.Pool, hotIds: string[], subscribers: Subscriber[], ticks: number, first: number): Promise<number> {
+/** Events/s delivered with ticks back to back, and how many clients were slow. */
+async function throughput(pool: pg.Pool, hotIds: string[], subscribers: Subscriber[], ticks: number, first: number): Promise<{ rate: number; slow: number }> {
   const commits = new Map<number, number>()
+  const received = new Map<Subscriber, number>()
   let delivered = 0
   let last = 0
   for (const s of subscribers) s.onChange = (title, at) => {
     if (tickOf(title) >= first) {
       delivered++
       last = at
+      received.set(s, (received.get(s) ?? 0) + 1)
     }
   }
   const start = performance.now()
   for (let i = 0; i < ticks; i++) await tick(pool, hotIds, first + i, commits)
-  await until(() => delivered >= ticks * subscribers.length, 60_000)
-  return delivered / ((last - start) / 1000)
-}
-
-async function until(check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('bench: timed out waiting for deliveries')
-    await sleep(5)
-  }
+  await until(() => delivered >= ticks * subscribers.length, 2 * DELIVERY_TIMEOUT_MS)
+  return { rate: delivered / ((last - start) / 1000), slow: slowCount(received, subscribers, ticks) }
 }
 
 /** The raw ceiling: the same frames, broadcast by a bare `ws` server to 1,000 bare clients. */
-async function rawBroadcast(databaseUrl: string, frames: string[], clients: number, ticks: number): Promise<number> {
+async function rawBroadcast(databaseUrl: string, frames: string[], clients: number, ticks: number): Promise<{ rate: number; slow: number }> {
   const server = await startServer('raw', databaseUrl)
   const sockets: WebSocket[] = []
+  const received = new Map<WebSocket, number>()
   let delivered = 0
   let last = 0
   try {
     for (let i = 0; i < clients; i += 200) {
-      await Promise.all(Array.from({ length: Math.min(200, clients - i) }, (_, j) => new Promise<void>((resolve, reject) => {
+      await within(Promise.allSettled(Array.from({ length: Math.min(200, clients - i) }, (_, j) => new Promise<void>((resolve, reject) => {
         const socket = new WebSocket(`ws://127.0.0.1:${server.port}/raw?group=${(i + j) % SHAPES}`)
         socket.once('message', () => {
           socket.on('message', (data) => {
             JSON.parse(data.toString()) // the same client work as a subscriber's
             delivered++
             last = performance.now()
+            received.set(socket, (received.get(socket) ?? 0) + 1)
           })
           resolve()
         })
         socket.on('error', reject)
         sockets.push(socket)
-      })))
+      }))), DELIVERY_TIMEOUT_MS)
     }
     const start = performance.now()
     server.child.send({ type: 'broadcast', frames, ticks })
-    await until(() => delivered >= ticks * clients, 60_000)
-    return delivered / ((last - start) / 1000)
+    await until(() => delivered >= ticks * clients, 2 * DELIVERY_TIMEOUT_MS)
+    return { rate: delivered / ((last - start) / 1000), slow: sockets.filter((s) => (received.get(s) ?? 0) < ticks).length }
   } finally {
     for (const socket of sockets) socket.terminate()
     await server.stop()
@@ -199,7 +215,7 @@ async function rawBroadcast(databaseUrl: string, frames: string[], clients: numb
 }
 
 /** RSS (MB) of a server with `count` idle subscribers, and its growth per subscriber (KB). */
-async function idleMemory(mode: 'sync' | 'notify' | 'floor', databaseUrl: string, count: number): Promise<{ mb: number; kbPerSubscriber: number }> {
+async function idleMemory(mode: 'sync' | 'notify' | 'floor', databaseUrl: string, count: number): Promise<{ mb: number; kbPerSubscriber: number; slow: number }> {
   const server = await startServer(mode, databaseUrl)
   const subscribers: Subscriber[] = []
   try {
@@ -209,7 +225,8 @@ async function idleMemory(mode: 'sync' | 'notify' | 'floor', databaseUrl: string
     subscribers.push(...await connect(server.port, count - SHAPES, SHAPES))
     await sleep(1000)
     const rss = await server.request<number>({ type: 'memory' }, 'memory')
-    return { mb: round(rss / 2 ** 20, 1), kbPerSubscriber: round((rss - base) / (count - SHAPES) / 1024, 2) }
+    const slow = subscribers.filter((s) => !s.upToDate || s.closed).length
+    return { mb: round(rss / 2 ** 20, 1), kbPerSubscriber: round((rss - base) / (count - SHAPES) / 1024, 2), slow }
   } finally {
     for (const s of subscribers) s.close()
     await server.stop()
@@ -224,21 +241,31 @@ async function fanout(mode: 'sync' | 'notify', databaseUrl: string, pool: pg.Poo
     // Medians of runs: the machine is shared, and one disturbed run should not decide the figure.
     const p50s: number[] = []
     const p99s: number[] = []
+    // Clients that missed events of a run when it stopped waiting (the most in any run).
+    let slow = 0
     for (let run = 0; run < (quick ? 1 : 3); run++) {
-      const samples = await latencies(pool, hotIds, subscribers, quick ? 30 : 60, TICKS_PER_S, 1000 * (run + 1))
+      const { samples, slow: late } = await latencies(pool, hotIds, subscribers, quick ? 30 : 60, TICKS_PER_S, 1000 * (run + 1))
       p50s.push(percentile(samples, 50))
       p99s.push(percentile(samples, 99))
+      slow = Math.max(slow, late)
     }
     const rates: number[] = []
     const ticks = quick ? 30 : 100
     const cpuBefore = await server.request<number>({ type: 'cpu' }, 'cpu')
-    for (let run = 0; run < (quick ? 1 : 3); run++) rates.push(await throughput(pool, hotIds, subscribers, ticks, 10_000 * (run + 1)))
+    for (let run = 0; run < (quick ? 1 : 3); run++) {
+      const { rate, slow: late } = await throughput(pool, hotIds, subscribers, ticks, 10_000 * (run + 1))
+      rates.push(rate)
+      slow = Math.max(slow, late)
+    }
     const cpu = await server.request<number>({ type: 'cpu' }, 'cpu') - cpuBefore
     const usPerEvent = (cpu * 1000) / (rates.length * ticks * subscribers.length)
     const rate = median(rates)
-    const frames = Array.from({ length: SHAPES }, (_, group) =>
-      subscribers[group]!.lastChangeFrame!.replace(/tick \d+/, 'tick __TICK__'))
-    return { p50: median(p50s), p99: median(p99s), rate, usPerEvent, frames }
+    // Each shape's frame, from any of its subscribers that had one (a slow client may have none).
+    const sample = (group: number) => subscribers.find((s, i) => i % SHAPES === group && s.lastChangeFrame)?.lastChangeFrame
+      ?? subscribers.find((s) => s.lastChangeFrame)?.lastChangeFrame ?? '{}'
+    const frames = Array.from({ length: SHAPES }, (_, group) => sample(group).replace(/tick \d+/, 'tick __TICK__'))
+    const closed = subscribers.filter((s) => s.closed).length
+    return { p50: median(p50s), p99: median(p99s), rate, usPerEvent, frames, slow, closed }
   } finally {
     for (const s of subscribers) s.close()
     await server.stop()
@@ -275,12 +302,18 @@ export async function runTrpcBench(server: PostgresServer, { quick }: { quick: b
       'trpc.fanout_1000.p99_ms': round(sync.p99, 2),
       'trpc.fanout_1000.events_per_s': Math.round(sync.rate),
       'trpc.fanout_1000.server_us_per_event': round(sync.usPerEvent, 1),
-      'ws.raw_broadcast.events_per_s': Math.round(raw),
+      'trpc.fanout_1000.slow_clients': sync.slow,
+      'trpc.fanout_1000.closed_clients': sync.closed,
+      'ws.raw_broadcast.events_per_s': Math.round(raw.rate),
+      'ws.raw_broadcast.slow_clients': raw.slow,
       'notify.fanout_1000.p50_ms': round(notify.p50, 2),
       'notify.fanout_1000.p99_ms': round(notify.p99, 2),
       'notify.fanout_1000.events_per_s': Math.round(notify.rate),
       'notify.fanout_1000.server_us_per_event': round(notify.usPerEvent, 1),
+      'notify.fanout_1000.slow_clients': notify.slow,
+      'notify.fanout_1000.closed_clients': notify.closed,
       'memory.subscribers_10000.mb': memory.mb,
+      'memory.subscribers_10000.slow_clients': memory.slow,
       'memory.subscribers_10000.kb_per_subscriber': memory.kbPerSubscriber,
       ...(notifyMemory && {
         'memory.notify_subscribers_10000.mb': notifyMemory.mb,

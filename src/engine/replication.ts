@@ -1,6 +1,7 @@
 // Streams committed transactions from a logical replication slot (pgoutput), in commit order.
-// Acknowledges a transaction only after `onTransaction` resolved for it (it is in the shape logs),
-// answers keepalives with that position, and reconnects with backoff when the connection drops.
+// Acknowledges a transaction only after `onTransaction` resolved for it (it is in the shape logs; the
+// updates are coalesced, see status-updates.ts), answers keepalives with that position, and reconnects
+// with backoff when the connection drops.
 // Transactions at or before the last applied one are skipped, so a reconnect never applies twice.
 // Changes of tables nobody wants are dropped as they arrive (pgoutput v1 sends a transaction only once
 // it committed, so a shape created later has them in its snapshot), so a large transaction on an
@@ -8,6 +9,7 @@
 // and the transaction is decoded again.
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication'
 import { bigIntToLsn, lsnToBigInt } from './lsn.js'
+import { StatusUpdates } from './status-updates.js'
 import type { RelationInfo, TextRow, Transaction } from './transaction.js'
 
 export interface ReplicationOptions {
@@ -51,6 +53,8 @@ function textPgoutputPlugin(publicationName: string): PgoutputPlugin {
 
 export class ReplicationStream {
   private service: LogicalReplicationService | undefined
+  /** The current connection's confirmed-position updates. */
+  private status: StatusUpdates | undefined
   private stopped = false
   private appliedLsn = 0n
   private appliedEndLsn = '0/0'
@@ -75,6 +79,7 @@ export class ReplicationStream {
 
   async stop(): Promise<void> {
     this.stopped = true
+    this.status?.flush() // what is applied is confirmed before the connection closes
     await this.service?.destroy().catch(() => {})
     this.service = undefined
   }
@@ -91,12 +96,16 @@ export class ReplicationStream {
       { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: false } },
     )
     this.service = service
+    this.status?.stop()
+    const status = new StatusUpdates((lsn) => this.acknowledge(lsn))
+    this.status = status
     this.current = undefined
     let failed = false
     const fail = (error: Error) => {
       if (failed || this.stopped) return
       failed = true
       if (this.service === service) this.service = undefined // what it still delivers is ignored
+      status.stop()
       this.options.onStatus?.({ connected: false, error })
       if (this.connectedOnce && this.retryDelay > 5000) {
         // Never connected: report to start() instead of retrying forever.
@@ -121,7 +130,7 @@ export class ReplicationStream {
       // With nothing received and unapplied, everything up to the server's WAL end is done: confirming
       // it lets Postgres recycle WAL and lets its walsender finish a shutdown.
       const idle = this.current === undefined && this.queue.length === 0 && !this.draining
-      this.acknowledge(idle && lsnToBigInt(walEnd) > lsnToBigInt(this.appliedEndLsn) ? walEnd : this.appliedEndLsn)
+      status.reply(idle && lsnToBigInt(walEnd) > lsnToBigInt(this.appliedEndLsn) ? walEnd : this.appliedEndLsn)
     })
     service.on('data', (_lsn: string, message: Pgoutput.Message) => {
       if (this.service === service) this.receive(message)
@@ -250,7 +259,7 @@ export class ReplicationStream {
           if (tx.lsn <= this.appliedLsn) continue // the slot was replaced meanwhile: restarted past it
           this.appliedLsn = tx.lsn
           this.appliedEndLsn = tx.endLsn
-          if (this.queue.length === 0) this.acknowledge(tx.endLsn)
+          if (service === this.service) this.status?.applied(tx.endLsn)
           if (this.queue.length <= limit / 2) stream?.resume()
         }
       } catch (error) {

@@ -15,7 +15,9 @@ const ids = [
   'trpc.fanout_1000.p50_ms', 'trpc.fanout_1000.p99_ms', 'trpc.fanout_1000.events_per_s', 'ws.raw_broadcast.events_per_s',
   'notify.fanout_1000.p50_ms', 'notify.fanout_1000.p99_ms', 'polling.fanout_1000.p50_ms',
   'writer.batch10.ms', 'prisma.tx10.ms',
-  'writes.commits_per_s.sync', 'writes.commits_per_s.notify', 'writes.commits_per_s.none',
+  'writes.commits_per_s.sync', 'writes.commits_per_s.notify', 'writes.commits_per_s.none', 'writes.commits_per_s.raw_slot',
+  // A client that falls behind is counted, never a crash.
+  'trpc.fanout_1000.slow_clients', 'notify.fanout_1000.slow_clients', 'http.longpoll_1000.slow_clients',
   'memory.subscribers_10000.mb',
 ]
 
