@@ -1,15 +1,33 @@
 // Routing a changed row to the shapes whose where clause it satisfies. Shapes with an equality
 // conjunct (`column = value`, `column IN (values)`, `column = ANY(array)`) sit in a hash table keyed by
 // the canonical form of the value in the comparison's type, so a row only visits the shapes whose key it
-// has; the rest are evaluated one by one. Every candidate's full where clause is evaluated, so `match`
-// returns exactly the shapes whose where clause is TRUE for the row.
-import type { CompiledWhere, EqualityCondition, Row } from './compile.js'
+// has. Shapes with a LIKE / ILIKE conjunct (Prisma's startsWith / endsWith / contains) sit in a trie or
+// an Aho-Corasick automaton under the literal every match must start with, end with or contain (the
+// value folded by the evaluator's own ILIKE case mapping), so a row visits only the shapes whose literal
+// its value has, in time ~ the value's length. The rest are evaluated one by one. Every candidate's full
+// where clause is evaluated, so `match` returns exactly the shapes whose where clause is TRUE for the row.
+import type { CompiledWhere, EqualityCondition, LikeCondition, Row } from './compile.js'
+import { likeRequirement, type LikeRequirement } from './like-pattern.js'
+import { AnchoredTermIndex, SubstringTermIndex } from './term-index.js'
 
 interface Entry<T> {
   readonly id: T
   readonly where: CompiledWhere | undefined
   readonly group?: Group<T>
   readonly keys?: readonly string[]
+  readonly likeGroup?: LikeGroup<T>
+  readonly requirement?: LikeRequirement
+}
+
+/** The LIKE shapes of one column and case mapping, by the literal their pattern requires. */
+interface LikeGroup<T> {
+  readonly key: string
+  readonly column: string
+  readonly fold: ((text: string) => string) | undefined
+  readonly prefix: AnchoredTermIndex<Entry<T>>
+  readonly suffix: AnchoredTermIndex<Entry<T>>
+  readonly contains: SubstringTermIndex<Entry<T>>
+  size: number
 }
 
 interface Group<T> {
@@ -23,6 +41,7 @@ interface Group<T> {
 export class FilterIndex<T> {
   private readonly entries = new Map<T, Entry<T>>()
   private readonly groups = new Map<string, Group<T>>()
+  private readonly likeGroups = new Map<string, LikeGroup<T>>()
   /** Shapes without an indexable condition (or without a where clause). */
   private readonly others = new Set<Entry<T>>()
 
@@ -34,6 +53,10 @@ export class FilterIndex<T> {
   add(id: T, where: CompiledWhere | undefined): void {
     this.remove(id)
     const condition = where && this.pickCondition(where.equalityConditions)
+    if (where && (!condition || condition.fewValues)) {
+      const like = this.pickLike(where.likeConditions)
+      if (like) return this.addLike(id, where, like.condition, like.requirement)
+    }
     if (!where || !condition) {
       const entry: Entry<T> = { id, where }
       this.entries.set(id, entry)
@@ -61,6 +84,10 @@ export class FilterIndex<T> {
     const entry = this.entries.get(id)
     if (!entry) return false
     this.entries.delete(id)
+    if (entry.likeGroup) {
+      this.removeLike(entry)
+      return true
+    }
     const group = entry.group
     if (!group) {
       this.others.delete(entry)
@@ -89,8 +116,56 @@ export class FilterIndex<T> {
       if (!bucket) continue
       for (const entry of bucket) if (this.test(entry, row, onError)) matched.add(entry.id)
     }
+    for (const group of this.likeGroups.values()) {
+      const text = row[group.column]
+      if (text == null) continue // LIKE is never true for NULL
+      const value = group.fold ? group.fold(text) : text
+      const visit = (entry: Entry<T>) => { if (this.test(entry, row, onError)) matched.add(entry.id) }
+      if (group.prefix.size) group.prefix.match(value, visit)
+      if (group.suffix.size) group.suffix.match(value, visit)
+      if (group.contains.size) group.contains.match(value, visit)
+    }
     for (const entry of this.others) if (this.test(entry, row, onError)) matched.add(entry.id)
     return matched
+  }
+
+  private addLike(id: T, where: CompiledWhere, condition: LikeCondition, requirement: LikeRequirement): void {
+    const key = `${condition.column}\u0000${condition.domain}`
+    let group = this.likeGroups.get(key)
+    if (!group) {
+      group = {
+        key, column: condition.column, fold: condition.fold, size: 0,
+        prefix: new AnchoredTermIndex(false), suffix: new AnchoredTermIndex(true), contains: new SubstringTermIndex(),
+      }
+      this.likeGroups.set(key, group)
+    }
+    const entry: Entry<T> = { id, where, likeGroup: group, requirement }
+    group[requirement.kind].add(requirement.literal, entry)
+    group.size++
+    this.entries.set(id, entry)
+  }
+
+  private removeLike(entry: Entry<T>): void {
+    const group = entry.likeGroup!
+    const requirement = entry.requirement!
+    group[requirement.kind].remove(requirement.literal, entry)
+    if (--group.size === 0) this.likeGroups.delete(group.key)
+  }
+
+  /** The LIKE conjunct with the longest required literal (anchored ones first: a trie walk is cheapest). */
+  private pickLike(conditions: readonly LikeCondition[]): { condition: LikeCondition; requirement: LikeRequirement } | undefined {
+    let best: { condition: LikeCondition; requirement: LikeRequirement } | undefined
+    let bestScore = -1
+    for (const condition of conditions) {
+      const requirement = likeRequirement(condition.pattern)
+      if (!requirement) continue
+      const score = requirement.literal.length * 2 + (requirement.kind === 'contains' ? 0 : 1)
+      if (score > bestScore) {
+        best = { condition, requirement }
+        bestScore = score
+      }
+    }
+    return best
   }
 
   private test(entry: Entry<T>, row: Row, onError: ((id: T, error: Error) => void) | undefined): boolean {
