@@ -93,12 +93,12 @@ async function routingOnce(url: string, shapes: number, changes: number): Promis
         record: { id: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`, title: 't', is_completed: 'f', owner_id: owners[i % 10]!, created_at: '2026-01-01 00:00:00+00' },
       })),
     }
-    const apply = (engine as unknown as { apply(tx: Transaction): void }).apply.bind(engine)
+    const apply = (engine as unknown as { apply(tx: Transaction): Promise<void> }).apply.bind(engine)
     const times: number[] = []
     for (let round = 0; round < 5; round++) {
       tx.lsn += 1n
       const start = process.hrtime.bigint()
-      apply(tx)
+      await apply(tx)
       times.push(Number(process.hrtime.bigint() - start) / 1000 / changes)
     }
     return median(times)

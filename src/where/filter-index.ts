@@ -10,6 +10,12 @@ import type { CompiledWhere, EqualityCondition, LikeCondition, Row } from './com
 import { likeRequirement, type LikeRequirement } from './like-pattern.js'
 import { AnchoredTermIndex, SubstringTermIndex } from './term-index.js'
 
+/** A time budget for routing: `spent()` ends a slice, `next()` resolves when the next one may begin. */
+export interface MatchBudget {
+  spent(): boolean
+  next(): Promise<void>
+}
+
 interface Entry<T> {
   readonly id: T
   readonly where: CompiledWhere | undefined
@@ -106,7 +112,15 @@ export class FilterIndex<T> {
    * The shapes whose where clause is TRUE for the row. With `onError`, a shape whose where clause raises
    * a runtime error for the row (where Postgres's query would fail) is reported to it, not matched.
    */
-  match(row: Row, onError?: (id: T, error: Error) => void): Set<T> {
+  match(row: Row, onError?: (id: T, error: Error) => void): Set<T>
+  /**
+   * With a budget, the shapes evaluated one by one pause between evaluations once `budget.spent()`: the
+   * result is then a promise, settled after `budget.next()` let the rest run. A shape removed meanwhile
+   * and not yet evaluated is skipped; one added meanwhile may be evaluated (callers that route a
+   * transaction must not count it).
+   */
+  match(row: Row, onError: ((id: T, error: Error) => void) | undefined, budget: MatchBudget): Set<T> | Promise<Set<T>>
+  match(row: Row, onError?: (id: T, error: Error) => void, budget?: MatchBudget): Set<T> | Promise<Set<T>> {
     const matched = new Set<T>()
     for (const group of this.groups.values()) {
       const text = row[group.column]
@@ -125,7 +139,23 @@ export class FilterIndex<T> {
       if (group.suffix.size) group.suffix.match(value, visit)
       if (group.contains.size) group.contains.match(value, visit)
     }
-    for (const entry of this.others) if (this.test(entry, row, onError)) matched.add(entry.id)
+    if (!budget) {
+      for (const entry of this.others) if (this.test(entry, row, onError)) matched.add(entry.id)
+      return matched
+    }
+    return this.matchOthers(this.others.values(), row, onError, budget, matched)
+  }
+
+  /** The unindexed shapes from `rest` on, pausing when the budget is spent (Set iterators see deletions). */
+  private matchOthers(
+    rest: Iterator<Entry<T>>, row: Row, onError: ((id: T, error: Error) => void) | undefined, budget: MatchBudget, matched: Set<T>,
+  ): Set<T> | Promise<Set<T>> {
+    for (let next = rest.next(); !next.done; next = rest.next()) {
+      if (this.test(next.value, row, onError)) matched.add(next.value.id)
+      if (budget.spent()) {
+        return budget.next().then(() => this.matchOthers(rest, row, onError, budget, matched))
+      }
+    }
     return matched
   }
 
