@@ -1,5 +1,5 @@
 // Engine benchmarks: ingest into one shape's log vs raw pgoutput decoding of the same workload,
-// routing cost per change with 10 / 1,000 / 10,000 equality shapes, and commit → sync.stream latency.
+// routing cost per change with 10 / 1,000 / 10,000 equality or contains shapes, and commit → sync.stream latency.
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication'
@@ -73,14 +73,18 @@ async function currentXid(url: string): Promise<number> {
   return Number(rows[0]!.xid)
 }
 
-/** Microseconds the engine spends routing one change into the logs, with `shapes` equality shapes. */
-async function routingOnce(url: string, shapes: number, changes: number): Promise<number> {
+/**
+ * Microseconds the engine spends routing one change into the logs, with `shapes` equality shapes
+ * (`owner_id = $1`) or `contains` shapes (`title LIKE '%<term>%'`, Prisma's `title: { contains }`).
+ */
+async function routingOnce(url: string, shapes: number, changes: number, kind: 'equality' | 'contains' = 'equality'): Promise<number> {
   const engine = await EmbeddedEngine.start({ databaseUrl: url, slotName: `bench_${randomBytes(4).toString('hex')}`, temporarySlot: true, poolSize: 8 })
   try {
     const owners = Array.from({ length: shapes }, (_, i) => `owner${i}`)
     for (let i = 0; i < owners.length; i += 64) {
-      await Promise.all(owners.slice(i, i + 64).map((owner) =>
-        engine.fetch({ ...todoShape, where: '"owner_id" = $1', params: [owner] }, { offset: '-1' })))
+      await Promise.all(owners.slice(i, i + 64).map((owner) => engine.fetch(kind === 'equality'
+        ? { ...todoShape, where: '"owner_id" = $1', params: [owner] }
+        : { ...todoShape, where: '"title" LIKE $1', params: [`%<${owner}>%`] }, { offset: '-1' })))
     }
     const relation = { oid: 0, namespace: 'public', table: 'todos', columns: [] }
     // A transaction that began after every shape's snapshot, as a real one would.
@@ -90,7 +94,10 @@ async function routingOnce(url: string, shapes: number, changes: number): Promis
         kind: 'insert' as const, relation,
         // Each change matches one shape among the same ten, whatever the shape count: what is measured is
         // what the other shapes cost a change (with an index, nothing), not cache misses of cold logs.
-        record: { id: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`, title: 't', is_completed: 'f', owner_id: owners[i % 10]!, created_at: '2026-01-01 00:00:00+00' },
+        record: {
+          id: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`, title: kind === 'equality' ? 't' : `todo ${i} for <${owners[i % 10]!}>`,
+          is_completed: 'f', owner_id: kind === 'equality' ? owners[i % 10]! : 'u', created_at: '2026-01-01 00:00:00+00',
+        },
       })),
     }
     const apply = (engine as unknown as { apply(tx: Transaction): Promise<void> }).apply.bind(engine)
@@ -152,6 +159,7 @@ export async function runEngineBench(server: PostgresServer, { quick }: { quick:
     const sizes = quick ? [10, 100, 1000] : [10, 1000, 10_000]
     const routing: Record<string, number> = {}
     for (const size of sizes) routing[`routing.us_per_change.shapes_${size}`] = round(await routingOnce(db.url, size, 20_000))
+    for (const size of sizes) routing[`routing.us_per_change.contains_${size}`] = round(await routingOnce(db.url, size, 20_000, 'contains'))
     const lat = await latency(db.url, pool, quick ? 100 : 500)
     return {
       'ingest.rows_per_s': Math.round(ingest),
@@ -159,6 +167,7 @@ export async function runEngineBench(server: PostgresServer, { quick }: { quick:
       'ingest.ratio_to_raw': round(ingest / raw),
       ...routing,
       [`routing.ratio_${sizes[2]}_to_10`]: round(routing[`routing.us_per_change.shapes_${sizes[2]}`]! / routing['routing.us_per_change.shapes_10']!),
+      [`routing.contains_ratio_${sizes[2]}_to_10`]: round(routing[`routing.us_per_change.contains_${sizes[2]}`]! / routing['routing.us_per_change.contains_10']!),
       'latency.commit_to_stream.p50_ms': round(percentile(lat, 50)),
       'latency.commit_to_stream.p99_ms': round(percentile(lat, 99)),
     }

@@ -8,6 +8,7 @@ import { runWriterBench } from './writer.js'
 import { runHttpBench } from './http.js'
 import { runPollingBench } from './polling.js'
 import { runTrpcBench } from './trpc.js'
+import { runIsolationBench } from './isolation.js'
 
 const quick = process.argv.includes('--quick')
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',')
@@ -21,6 +22,7 @@ const suites: Record<string, Suite> = {
   http: runHttpBench,
   trpc: runTrpcBench,
   polling: runPollingBench,
+  isolation: runIsolationBench,
 }
 
 const server = await startPostgres()

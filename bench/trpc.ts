@@ -19,14 +19,14 @@ const SHAPES = 100
 const TICKS_PER_S = 10
 const owner = (i: number) => `user${i % SHAPES}`
 
-interface Server {
+export interface Server {
   child: ChildProcess
   port: number
   request<T>(message: object, key: string): Promise<T>
   stop(): Promise<void>
 }
 
-async function startServer(mode: 'sync' | 'notify' | 'raw' | 'floor', databaseUrl: string): Promise<Server> {
+export async function startServer(mode: 'sync' | 'isolation' | 'notify' | 'raw' | 'floor', databaseUrl: string): Promise<Server> {
   const child = fork(new URL('./trpc-server.ts', import.meta.url).pathname, [], {
     env: { ...process.env, BENCH_MODE: mode, DATABASE_URL: databaseUrl },
     execArgv: ['--expose-gc', '--import', 'tsx'],

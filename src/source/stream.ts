@@ -3,6 +3,7 @@
 import type { ShapeDefinition } from '../shape/definition.js'
 import type { Message } from './messages.js'
 import { isClientError, type ShapeSource } from './source.js'
+import { heldTooLong, nextTurn } from './turn-budget.js'
 
 /** Electric's offset of the end of the initial snapshot: reading after it reads the log from its start. */
 const SNAPSHOT_END_OFFSET = '0_inf'
@@ -75,6 +76,10 @@ export async function* streamShape(
       const at = headers.lsn !== undefined ? `${headers.lsn}_${headers.op_position ?? 0}`
         : headers.control === 'snapshot-end' ? SNAPSHOT_END_OFFSET
         : headers.control ? result.offset : requested
+      // Before each message, not after: readers woken together by one commit each give way before doing
+      // any work once the turn is long, so hundreds of them cannot add up to a stall.
+      while (heldTooLong()) await nextTurn()
+      if (signal?.aborted) return
       yield { message, handle: result.handle, offset: at }
       if (signal?.aborted) return
     }

@@ -17,6 +17,8 @@ const ids = [
   'writer.batch10.ms', 'prisma.tx10.ms',
   'writes.commits_per_s.sync', 'writes.commits_per_s.notify', 'writes.commits_per_s.none',
   'memory.subscribers_10000.mb',
+  'routing.us_per_change.contains_10', 'routing.us_per_change.contains_1000',
+  'isolation.victim_p99_ms', 'isolation.victim_p99_ms.baseline', 'isolation.victim_p99_ratio',
 ]
 
 it('npm run bench -- --quick writes every figure', async () => {
