@@ -71,7 +71,7 @@ async function victimLatencies(pool: pg.Pool, victim: Client, rowId: string, tic
   victim.onEvent = (_id, event, at) => {
     if (event.type !== 'update' || !event.row) return
     const n = Number(event.row.title.slice('tick '.length))
-    if (commits.has(n)) { samples.push(at - commits.get(n)!); if (n >= 2000) console.error(`[tick] ${n} arrived ${Date.now()}`) }
+    if (commits.has(n)) samples.push(at - commits.get(n)!)
   }
   const start = performance.now()
   for (let i = 0; i < ticks; i++) {
@@ -81,7 +81,6 @@ async function victimLatencies(pool: pg.Pool, victim: Client, rowId: string, tic
       await client.query(`UPDATE todos SET title = $1 WHERE id = $2`, [`tick ${first + i}`, rowId])
       commits.set(first + i, performance.now())
       await client.query('COMMIT')
-      if (first === 2000) console.error(`[tick] ${first + i} committed ${Date.now()}`)
     } finally {
       client.release()
     }

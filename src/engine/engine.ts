@@ -445,10 +445,8 @@ export class EmbeddedEngine implements ShapeSource {
   /** Routes one committed transaction into the logs of the shapes it touches, in slices (routing-budget.ts). */
   private async apply(tx: Transaction): Promise<void> {
     this.joinedMidTransaction = new Set()
-    const t0 = Date.now()
     try {
       await this.routeTransaction(tx, new SliceBudget(this.opts.routingSliceMs))
-      console.error(`[apply] ${tx.changes.length} changes start ${t0} end ${Date.now()}`)
     } finally {
       this.joinedMidTransaction = undefined
     }
