@@ -6,8 +6,9 @@
 //   isolation.victim_p99_ms.baseline  the same server and victim, before the attacker connects
 //   isolation.victim_p99_ratio        the two (target <= 2)
 // The victim's tick: one UPDATE of its one row at 10/s, measured from just before COMMIT to its 'message'.
+import { fork } from 'node:child_process'
 import pg from 'pg'
-import WebSocket from 'ws'
+import { Client } from './isolation-client.js'
 import type { PostgresServer } from '../src/testing/postgres.js'
 import { createBenchDatabase, percentile, round, sleep } from './support.js'
 import { startServer } from './trpc.js'
@@ -15,56 +16,7 @@ import { startServer } from './trpc.js'
 const TICKS_PER_S = 10
 const BATCH_EVERY_MS = 500
 
-/** A tRPC WebSocket client: subscriptions by id, each reporting its events (tracked or not). */
-class Client {
-  readonly socket: WebSocket
-  private readonly upToDate = new Set<number>()
-  private wanted = 0
-  private ready: (() => void) | undefined
-  onEvent: ((id: number, event: { type: string; row?: { title: string } }, at: number) => void) | undefined
-  readonly opened: Promise<void>
-
-  constructor(port: number, userId: string) {
-    this.socket = new WebSocket(`ws://127.0.0.1:${port}/trpc?connectionParams=1`)
-    this.opened = new Promise((resolve, reject) => {
-      this.socket.once('open', () => {
-        this.socket.send(JSON.stringify({ method: 'connectionParams', data: { userId } }))
-        resolve()
-      })
-      this.socket.once('error', reject)
-    })
-    this.socket.on('message', (data) => {
-      const at = performance.now()
-      const text = data.toString()
-      if (text === 'PING') return this.socket.send('PONG')
-      const message = JSON.parse(text)
-      if (message.error) throw new Error(`bench: subscription ${message.id} failed: ${JSON.stringify(message.error)}`)
-      const json = message.result?.data?.json
-      if (!json) return
-      const event = json.data !== undefined && json.id !== undefined ? json.data : json
-      if (event.type === 'up-to-date' && !this.upToDate.has(message.id)) {
-        this.upToDate.add(message.id)
-        if (this.upToDate.size >= this.wanted) this.ready?.()
-      }
-      this.onEvent?.(message.id, event, at)
-    })
-  }
-
-  /** Opens subscriptions `first..first+count-1` and resolves once each was up to date. */
-  async subscribe(path: string, inputs: unknown[], first = 1): Promise<void> {
-    await this.opened
-    this.wanted += inputs.length
-    const done = new Promise<void>((resolve) => (this.ready = resolve))
-    inputs.forEach((input, i) => this.socket.send(JSON.stringify({ id: first + i, method: 'subscription', params: { path, input: { json: input } } })))
-    await done
-  }
-
-  close(): void {
-    this.socket.terminate()
-  }
-}
-
-/** Victim latencies (ms) over `ticks` ticks; `during` runs alongside (the attack) and is stopped after. */
+/** Victim latencies (ms) over `ticks` ticks at TICKS_PER_S. */
 async function victimLatencies(pool: pg.Pool, victim: Client, rowId: string, ticks: number, first: number): Promise<number[]> {
   const commits = new Map<number, number>()
   const samples: number[] = []
@@ -95,6 +47,31 @@ async function victimLatencies(pool: pg.Pool, victim: Client, rowId: string, tic
   return samples
 }
 
+/** The attacker's process (bench/isolation-attacker.ts) and a request/answer over IPC. */
+function forkAttacker() {
+  const child = fork(new URL('./isolation-attacker.ts', import.meta.url).pathname, [], {
+    execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const request = <T>(message: object, key?: string) => new Promise<T>((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`bench: the attacker exited with ${code}`))
+    child.once('exit', onExit)
+    if (!key) {
+      child.send(message)
+      child.off('exit', onExit)
+      return resolve(undefined as T)
+    }
+    const onMessage = (reply: Record<string, unknown>) => {
+      if (!(key in reply)) return
+      child.off('message', onMessage)
+      child.off('exit', onExit)
+      resolve(reply as T)
+    }
+    child.on('message', onMessage)
+    child.send(message)
+  })
+  return { child, request }
+}
+
 export async function runIsolationBench(server: PostgresServer, { quick }: { quick: boolean }): Promise<Record<string, number>> {
   const shapes = quick ? 300 : 10_000
   const batchRows = quick ? 1000 : 5000
@@ -103,46 +80,20 @@ export async function runIsolationBench(server: PostgresServer, { quick }: { qui
   const pool = new pg.Pool({ connectionString: db.url, max: 4 })
   const srv = await startServer('isolation', db.url)
   const victim = new Client(srv.port, 'victim')
-  const attacker = new Client(srv.port, 'attacker')
-  let attacking = true
+  const attacker = forkAttacker()
   try {
     const { rows } = await pool.query<{ id: string }>(`INSERT INTO todos (id, title, owner_id) VALUES (gen_random_uuid(), 'tick -1', 'victim') RETURNING id`)
     await victim.subscribe('todos.sync', [null])
     await victimLatencies(pool, victim, rows[0]!.id, 10, 0) // warm-up
     const baseline = await victimLatencies(pool, victim, rows[0]!.id, ticks, 1000)
 
-    await attacker.subscribe('todos.search', Array.from({ length: shapes }, (_, i) => ({ term: `<term${i}>` })))
-    let received = 0
-    attacker.onEvent = (_id, event) => { if (event.type === 'insert') received++ }
-    let batches = 0
-    const insertBatch = async () => {
-      await pool.query(
-        `INSERT INTO todos (id, title, owner_id) SELECT gen_random_uuid(), 'spam ' || i || ' <term' || (i % $2) || '>', 'attacker' FROM generate_series(1, $1) i`,
-        [batchRows, shapes])
-      batches++
-    }
-    const allReceived = async () => {
-      // Every attacker row reached its shape: the attack was routed in full, not dropped.
-      const deadline = Date.now() + 120_000
-      while (received < batches * batchRows) {
-        if (Date.now() > deadline) throw new Error(`bench: the attacker got ${received} of ${batches * batchRows} rows`)
-        await sleep(10)
-      }
-    }
-    // Warm-up, as for the baseline: the first batch also pays the server's JIT for the attacker's paths.
-    await insertBatch()
-    await allReceived()
-    const attack = (async () => {
-      while (attacking) {
-        const started = performance.now()
-        await insertBatch()
-        await sleep(Math.max(0, started + BATCH_EVERY_MS - performance.now()))
-      }
-    })()
+    await attacker.request({ type: 'open', port: srv.port, shapes }, 'ready')
+    // Warm-up, as for the baseline: the first batches also pay the server's JIT for the attacker's paths.
+    await attacker.request({ type: 'attack', databaseUrl: db.url, rows: batchRows, everyMs: BATCH_EVERY_MS })
+    await victimLatencies(pool, victim, rows[0]!.id, 10, 1500)
     const attacked = await victimLatencies(pool, victim, rows[0]!.id, ticks, 2000)
-    attacking = false
-    await attack
-    await allReceived()
+    const { batches, received } = await attacker.request<{ batches: number; received: number }>({ type: 'stop' }, 'received')
+    if (received < batches * batchRows) throw new Error(`bench: the attacker got ${received} of ${batches * batchRows} rows`)
     const p99 = percentile(attacked, 99)
     const base = percentile(baseline, 99)
     return {
@@ -150,13 +101,14 @@ export async function runIsolationBench(server: PostgresServer, { quick }: { qui
       'isolation.victim_p99_ms.baseline': round(base, 2),
       'isolation.victim_p99_ratio': round(p99 / base, 2),
       'isolation.victim_p50_ms': round(percentile(attacked, 50), 2),
+      'isolation.victim_p50_ms.baseline': round(percentile(baseline, 50), 2),
       'isolation.attacker_shapes': shapes,
       'isolation.attacker_rows_per_batch': batchRows,
+      'isolation.attacker_batches': batches,
     }
   } finally {
-    attacking = false
     victim.close()
-    attacker.close()
+    if (attacker.child.exitCode === null) attacker.child.kill()
     await srv.stop()
     await pool.end()
     await db.drop()
