@@ -17,6 +17,11 @@ export interface StreamOptions {
   /** Only changes after now (`log=changes_only`; still sends snapshot-end). */
   changesOnly?: boolean
   signal?: AbortSignal
+  /**
+   * Readers with the same group (one connection's) take turns with other groups when the event loop is
+   * busy (turn-budget.ts); default: one group for every reader without one.
+   */
+  turnGroup?: object
 }
 
 export interface StreamItem {
@@ -78,7 +83,7 @@ export async function* streamShape(
         : headers.control ? result.offset : requested
       // Before each message, not after: readers woken together by one commit each give way before doing
       // any work once the turn is long, so hundreds of them cannot add up to a stall.
-      while (heldTooLong()) await nextTurn()
+      while (heldTooLong()) await nextTurn(options.turnGroup)
       if (signal?.aborted) return
       yield { message, handle: result.handle, offset: at }
       if (signal?.aborted) return

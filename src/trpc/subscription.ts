@@ -98,7 +98,7 @@ export async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context
     // The last event delivered, to drop an up-to-date that repeats it (idle long-poll timeouts).
     let last: EventPosition | undefined = resume
     try {
-      for await (const { event, handle, offset } of sync.events(shape, { offset: resume?.offset, handle: resume?.handle, signal })) {
+      for await (const { event, handle, offset } of sync.events(shape, { offset: resume?.offset, handle: resume?.handle, signal, turnGroup: socket })) {
         if (toSkip > 0) {
           if (handle !== resume!.handle) {
             // Resuming inside the first chunk (offset -1) found a different log: the client's rows are stale.
