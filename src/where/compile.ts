@@ -38,13 +38,14 @@ export interface EqualityCondition {
 }
 
 /**
- * A top-level conjunct `column LIKE constant` / `column ILIKE constant` on a text or varchar column: the
- * where clause can only be true for rows whose `fold(value)` matches `pattern` (see FilterIndex).
+ * A top-level conjunct `column LIKE constant` / `column ILIKE constant` on a text or varchar column, or
+ * an OR of those on one column: the where clause can only be true for rows whose `fold(value)` matches
+ * one of `patterns` (see FilterIndex).
  */
 export interface LikeCondition {
   readonly column: string
-  /** The pattern as the evaluator matches it (lower-cased by `fold` for ILIKE). */
-  readonly pattern: string
+  /** The patterns as the evaluator matches them (lower-cased by `fold` for ILIKE). */
+  readonly patterns: readonly string[]
   /** ILIKE: the evaluator's lower-casing of both sides; absent for LIKE. */
   readonly fold?: (text: string) => string
   /** Conditions with the same column and domain fold values the same way and can share an index. */
@@ -490,7 +491,7 @@ export class Compiler {
     const pattern = this.coerce(right, resolved.right, 'LIKE').known?.value
     if (typeof pattern !== 'string') return e
     const { fold, mapping } = resolved.like!
-    return { ...e, like: { column: left.column, pattern: fold ? fold(pattern) : pattern, fold, domain: mapping } }
+    return { ...e, like: { column: left.column, patterns: [fold ? fold(pattern) : pattern], fold, domain: mapping } }
   }
 
   /** The filter index's view of `column = one of values` where values have type `t`. */
@@ -724,7 +725,9 @@ export class Compiler {
       }
       return nullSeen ? null : !stop
     }
-    return this.node({ type: BOOL, eval: evalChain, location, args, conjuncts: op === 'AND' ? args : undefined })
+    const like = op === 'OR' ? likeOfDisjuncts(args) : undefined
+    const chain = this.node({ type: BOOL, eval: evalChain, location, args, conjuncts: op === 'AND' ? args : undefined })
+    return like && !chain.known ? { ...chain, like } : chain
   }
 
   private nullTest(t: NullTest): Expr {
@@ -914,4 +917,11 @@ function hasColumnRef(node: unknown): boolean {
 function listItems(node: Node | undefined): Node[] {
   if (node && 'List' in node) return node.List.items ?? []
   return node ? [node] : []
+}
+
+/** `a OR b OR …` where each is a LIKE (or such an OR) on the same column and case mapping: all their patterns. */
+function likeOfDisjuncts(args: readonly Expr[]): LikeCondition | undefined {
+  const first = args[0]?.like
+  if (!first || !args.every((a) => a.like && a.like.column === first.column && a.like.domain === first.domain)) return undefined
+  return { ...first, patterns: args.flatMap((a) => a.like!.patterns) }
 }

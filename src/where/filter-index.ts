@@ -22,7 +22,8 @@ interface Entry<T> {
   readonly group?: Group<T>
   readonly keys?: readonly string[]
   readonly likeGroup?: LikeGroup<T>
-  readonly requirement?: LikeRequirement
+  /** One per pattern of an OR of LIKEs: the entry is a candidate when any of them is met. */
+  readonly requirements?: readonly LikeRequirement[]
 }
 
 /** The LIKE shapes of one column and case mapping, by the literal their pattern requires. */
@@ -34,6 +35,8 @@ interface LikeGroup<T> {
   readonly suffix: AnchoredTermIndex<Entry<T>>
   readonly contains: SubstringTermIndex<Entry<T>>
   size: number
+  /** Entries with several requirements, which a row can reach more than once. */
+  multi: number
 }
 
 interface Group<T> {
@@ -61,7 +64,7 @@ export class FilterIndex<T> {
     const condition = where && this.pickCondition(where.equalityConditions)
     if (where && (!condition || condition.fewValues)) {
       const like = this.pickLike(where.likeConditions)
-      if (like) return this.addLike(id, where, like.condition, like.requirement)
+      if (like) return this.addLike(id, where, like.condition, like.requirements)
     }
     if (!where || !condition) {
       const entry: Entry<T> = { id, where }
@@ -134,7 +137,14 @@ export class FilterIndex<T> {
       const text = row[group.column]
       if (text == null) continue // LIKE is never true for NULL
       const value = group.fold ? group.fold(text) : text
-      const visit = (entry: Entry<T>) => { if (this.test(entry, row, onError)) matched.add(entry.id) }
+      const seen = group.multi > 0 ? new Set<Entry<T>>() : undefined
+      const visit = (entry: Entry<T>) => {
+        if (seen) {
+          if (seen.has(entry)) return
+          seen.add(entry)
+        }
+        if (this.test(entry, row, onError)) matched.add(entry.id)
+      }
       if (group.prefix.size) group.prefix.match(value, visit)
       if (group.suffix.size) group.suffix.match(value, visit)
       if (group.contains.size) group.contains.match(value, visit)
@@ -159,39 +169,44 @@ export class FilterIndex<T> {
     return matched
   }
 
-  private addLike(id: T, where: CompiledWhere, condition: LikeCondition, requirement: LikeRequirement): void {
+  private addLike(id: T, where: CompiledWhere, condition: LikeCondition, requirements: readonly LikeRequirement[]): void {
     const key = `${condition.column}\u0000${condition.domain}`
     let group = this.likeGroups.get(key)
     if (!group) {
       group = {
-        key, column: condition.column, fold: condition.fold, size: 0,
+        key, column: condition.column, fold: condition.fold, size: 0, multi: 0,
         prefix: new AnchoredTermIndex(false), suffix: new AnchoredTermIndex(true), contains: new SubstringTermIndex(),
       }
       this.likeGroups.set(key, group)
     }
-    const entry: Entry<T> = { id, where, likeGroup: group, requirement }
-    group[requirement.kind].add(requirement.literal, entry)
+    const entry: Entry<T> = { id, where, likeGroup: group, requirements }
+    for (const r of requirements) group[r.kind].add(r.literal, entry)
     group.size++
+    if (requirements.length > 1) group.multi++
     this.entries.set(id, entry)
   }
 
   private removeLike(entry: Entry<T>): void {
     const group = entry.likeGroup!
-    const requirement = entry.requirement!
-    group[requirement.kind].remove(requirement.literal, entry)
+    const requirements = entry.requirements!
+    for (const r of requirements) group[r.kind].remove(r.literal, entry)
+    if (requirements.length > 1) group.multi--
     if (--group.size === 0) this.likeGroups.delete(group.key)
   }
 
-  /** The LIKE conjunct with the longest required literal (anchored ones first: a trie walk is cheapest). */
-  private pickLike(conditions: readonly LikeCondition[]): { condition: LikeCondition; requirement: LikeRequirement } | undefined {
-    let best: { condition: LikeCondition; requirement: LikeRequirement } | undefined
-    let bestScore = -1
+  /**
+   * The LIKE conjunct whose least selective pattern requires the longest literal (anchored ones first: a
+   * trie walk is cheapest), and fewer patterns. Usable only when every pattern requires a literal.
+   */
+  private pickLike(conditions: readonly LikeCondition[]): { condition: LikeCondition; requirements: LikeRequirement[] } | undefined {
+    let best: { condition: LikeCondition; requirements: LikeRequirement[] } | undefined
+    let bestScore = -Infinity
     for (const condition of conditions) {
-      const requirement = likeRequirement(condition.pattern)
-      if (!requirement) continue
-      const score = requirement.literal.length * 2 + (requirement.kind === 'contains' ? 0 : 1)
+      const requirements = condition.patterns.map(likeRequirement)
+      if (!requirements.every((r) => r !== undefined)) continue
+      const score = Math.min(...requirements.map((r) => r.literal.length * 2 + (r.kind === 'contains' ? 0 : 1))) - requirements.length / 1e6
       if (score > bestScore) {
-        best = { condition, requirement }
+        best = { condition, requirements: requirements as LikeRequirement[] }
         bestScore = score
       }
     }

@@ -202,6 +202,17 @@ describe('FilterIndex: LIKE and ILIKE', () => {
     ),
     fc.oneof(patternArb, prismaArb, instanceArb.map((i) => i.pattern)),
   ).map(([sql, pattern]) => ({ sql, params: [pattern] }))
+  // ORs of LIKEs (Prisma's `OR: [{ title: { contains } }, …]`): indexed under every pattern when they share
+  // a column and case mapping.
+  const anyPatternArb = fc.oneof(patternArb, prismaArb, instanceArb.map((i) => i.pattern))
+  const likeOrArb = fc.tuple(
+    pick(
+      '"title" LIKE $1 OR "title" LIKE $2', '"title" ILIKE $1 OR "title" ILIKE $2 OR "title" ILIKE $1',
+      '("title" LIKE $1 OR "title" LIKE $2) AND "n" > 3', '"title" LIKE $1 OR "vc" LIKE $2', '"title" LIKE $1 OR "title" ILIKE $2',
+      '"title" LIKE $1 OR NULL OR "title" LIKE $2', '"ascii" ILIKE $1 OR ("ascii" ILIKE $2 OR "ascii" ILIKE $1)',
+    ),
+    anyPatternArb, anyPatternArb,
+  ).map(([sql, a, b]) => ({ sql, params: [a, b] }))
   const likeRowArb: fc.Arbitrary<Row> = fc.record({
     title: fc.option(fc.oneof(textArb, instanceArb.map((i) => i.text)), { freq: 8 }),
     vc: fc.option(fc.oneof(textArb, instanceArb.map((i) => i.text)), { freq: 8 }),
@@ -220,9 +231,9 @@ describe('FilterIndex: LIKE and ILIKE', () => {
 
   it('matches exactly the shapes whose where clause is true (differential, random patterns and rows)', () => {
     fc.assert(
-      fc.property(fc.array(likeWhereArb, { maxLength: 80 }), fc.array(likeRowArb, { minLength: 1, maxLength: 20 }), fc.array(fc.nat(), { maxLength: 20 }), fc.array(fc.tuple(pick('"title" LIKE $1', '"title" ILIKE $1', '"vc" ILIKE $1', '"ascii" ILIKE $1'), instanceArb), { maxLength: 20 }), (specs0, rows0, removals, instances) => {
+      fc.property(fc.array(fc.oneof(likeWhereArb, likeOrArb), { maxLength: 80 }), fc.array(likeRowArb, { minLength: 1, maxLength: 20 }), fc.array(fc.nat(), { maxLength: 20 }), fc.array(fc.tuple(pick('"title" LIKE $1', '"title" ILIKE $1', '"vc" ILIKE $1', '"ascii" ILIKE $1', '"title" LIKE $2 OR "title" LIKE $1'), instanceArb, anyPatternArb), { maxLength: 20 }), (specs0, rows0, removals, instances) => {
         // Each instance: a shape of its pattern and a row of its text.
-        const specs = [...specs0, ...instances.map(([sql, i]) => ({ sql, params: [i.pattern] }))]
+        const specs = [...specs0, ...instances.map(([sql, i, other]) => ({ sql, params: sql.includes('$2') ? [i.pattern, other] : [i.pattern] }))]
         const rows = [...rows0, ...instances.map(([, i]) => ({ title: i.text, vc: i.text, ascii: i.text, pad: null, done: null, n: null }))]
         const shapes = specs.map(compile).filter((w): w is CompiledWhere => w !== undefined)
         const index = new FilterIndex<number>()
@@ -291,4 +302,18 @@ describe('FilterIndex: LIKE and ILIKE', () => {
     }), row))
     expect(evaluations).toBeLessThan(20)
   })
+})
+
+it('indexes an OR of contains terms under each term: a 256-term shape is evaluated only for rows holding one', () => {
+  const columns = new Map<string, ColumnType>([['title', { type: 'text', dims: 0 }]])
+  let evaluations = 0
+  const index = new FilterIndex<number>()
+  for (let s = 0; s < 40; s++) {
+    const terms = Array.from({ length: 256 }, (_, k) => `%w${s}-${k}.%`)
+    const where = compileWhere(terms.map((_, k) => `"title" LIKE $${k + 1}`).join(' OR '), columns, terms)
+    index.add(s, { ...where, evaluate: (row) => { evaluations++; return where.evaluate(row) } })
+  }
+  expect(index.match({ title: 'nothing here' })).toEqual(new Set())
+  expect(index.match({ title: 'has w7-200. and w7-3. and w39-0.' })).toEqual(new Set([7, 39]))
+  expect(evaluations).toBe(2) // shape 7 once, though two of its terms occur
 })
