@@ -12,6 +12,7 @@ import type { Sync } from '../sync/sync.js'
 import { EventIds, type EventKind, type EventPosition } from './event-id.js'
 import { corkForTurn, defaultHighWater, socketOf, whenWritable, type FlowControl } from './socket.js'
 import { plainJson, shareEncoding } from './transformer.js'
+import { heldTooLong, nextTurn } from '../source/turn-budget.js'
 
 export interface SubscriptionOptions extends FlowControl {
   /**
@@ -127,6 +128,8 @@ export async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context
         if (isChange(event)) shareEncoding(event)
         if (socket) {
           if (socket.bufferedAmount > highWater) await whenWritable(socket, context.flow, signal)
+          // A drain wakes every subscription of the socket at once: they take turns like readers of one commit.
+          while (heldTooLong()) await nextTurn(socket)
           if (socket.readyState !== OPEN) return // closing: nothing more can be sent
           corkForTurn(socket)
         }
