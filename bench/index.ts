@@ -9,6 +9,7 @@ import { runHttpBench } from './http.js'
 import { runPollingBench } from './polling.js'
 import { runTrpcBench } from './trpc.js'
 import { within } from './support.js'
+import { runIsolationBench } from './isolation.js'
 
 const quick = process.argv.includes('--quick')
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',')
@@ -22,6 +23,7 @@ const suites: Record<string, Suite> = {
   http: runHttpBench,
   trpc: runTrpcBench,
   polling: runPollingBench,
+  isolation: runIsolationBench,
 }
 
 /** A suite that has not finished in this long is recorded as failed and the run goes on. */

@@ -1,6 +1,8 @@
 // The server side of the tRPC benchmarks, in a process of its own so its memory and CPU are its own.
 // BENCH_MODE picks what it serves on 127.0.0.1 (port sent to the parent over IPC):
 //   sync:   todos.sync = sync.subscription(shape of the user's todos), createSyncWSServer
+//   isolation: the same, plus todos.search({ term }) = the todos whose title contains term, with the
+//           per-connection limits raised so one connection can hold 20,000 shapes (bench/isolation.ts)
 //   notify: the hand-rolled way — a LISTEN/NOTIFY trigger feeding an EventEmitter, and a stock tRPC
 //           subscription per client over node:events `on()` (applyWSSHandler, superjson)
 //   floor:  stock tRPC over ws whose subscription holds nothing (the least a subscriber can cost)
@@ -26,13 +28,18 @@ const databaseUrl = process.env.DATABASE_URL!
 const http = createServer()
 let cleanup: () => Promise<void> = async () => {}
 
-if (mode === 'sync') {
+if (mode === 'sync' || mode === 'isolation') {
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) })
-  const sync = createSync({ prisma, databaseUrl, engine: { slotName: `bench_${randomBytes(4).toString('hex')}`, temporarySlot: true } })
+  const sync = createSync({
+    prisma, databaseUrl, engine: { slotName: `bench_${randomBytes(4).toString('hex')}`, temporarySlot: true },
+    ...(mode === 'isolation' && { limits: { shapesPerConnection: 20_000, subscriptionsPerConnection: 20_000 } }),
+  })
   const t = initTRPC.context<{ userId: string }>().create({ transformer: syncTransformer })
   const router = t.router({
     todos: t.router({
       sync: t.procedure.subscription(sync.subscription(({ ctx }) => sync.shape(prisma.todo, { where: { ownerId: ctx.userId } }))),
+      search: t.procedure.input((input) => input as { term: string }).subscription(sync.subscription(({ input }) =>
+        sync.shape(prisma.todo, { where: { title: { contains: input.term } } }))),
     }),
   })
   const ws = createSyncWSServer({ router, server: http, createContext: ({ connectionParams }) => ({ userId: connectionParams?.userId ?? '' }) })
@@ -107,7 +114,7 @@ if (mode === 'sync') {
   })
   cleanup = async () => { for (const client of wss.clients) client.terminate() }
 } else {
-  throw new Error(`BENCH_MODE must be sync, notify or raw, not ${mode}`)
+  throw new Error(`BENCH_MODE must be sync, isolation, notify, floor or raw, not ${mode}`)
 }
 
 process.on('message', async (message: Message) => {

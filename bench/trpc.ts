@@ -21,14 +21,14 @@ const owner = (i: number) => `user${i % SHAPES}`
 /** How long a run waits for its deliveries; a client still missing some then is counted as slow. */
 const DELIVERY_TIMEOUT_MS = 30_000
 
-interface Server {
+export interface Server {
   child: ChildProcess
   port: number
   request<T>(message: object, key: string): Promise<T>
   stop(): Promise<void>
 }
 
-async function startServer(mode: 'sync' | 'notify' | 'raw' | 'floor', databaseUrl: string): Promise<Server> {
+export async function startServer(mode: 'sync' | 'isolation' | 'notify' | 'raw' | 'floor', databaseUrl: string): Promise<Server> {
   const child = fork(new URL('./trpc-server.ts', import.meta.url).pathname, [], {
     env: { ...process.env, BENCH_MODE: mode, DATABASE_URL: databaseUrl },
     execArgv: ['--expose-gc', '--import', 'tsx'],

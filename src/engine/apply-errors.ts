@@ -4,14 +4,14 @@
 // safely accounted for and can be acknowledged).
 import type { Transaction } from './transaction.js'
 
-export function applyGuarded(
+export async function applyGuarded(
   tx: Transaction,
-  apply: (tx: Transaction) => void,
+  apply: (tx: Transaction) => Promise<void> | void,
   rotateTable: (table: { namespace: string; table: string }) => void,
   log: (message: string) => void,
-): void {
+): Promise<void> {
   try {
-    apply(tx)
+    await apply(tx)
   } catch (error) {
     const tables = new Map<string, { namespace: string; table: string }>()
     for (const change of tx.changes) {

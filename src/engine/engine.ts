@@ -25,6 +25,7 @@ import {
 import { Publisher } from './publication.js'
 import { SlotGuard } from './slot.js'
 import { applyGuarded } from './apply-errors.js'
+import { SliceBudget } from './routing-budget.js'
 import { querySubset } from './subset.js'
 import type { RelationInfo, TextRow, Transaction } from './transaction.js'
 
@@ -67,6 +68,8 @@ export interface EngineOptions {
   tableLockAttempts?: number
   /** What clients may make the engine spend (shapes, snapshots, log bytes): `createSync({ limits })`. */
   limits?: Partial<SyncLimits>
+  /** Routing a transaction yields to the event loop after this many ms of work (routing-budget.ts). Default 5. */
+  routingSliceMs?: number
   log?: (message: string) => void
 }
 
@@ -99,6 +102,11 @@ export class EmbeddedEngine implements ShapeSource {
   private closed = false
   private handleCounter = 0
   private appliedWaiters: (() => void)[] = []
+  /**
+   * Logs created while a transaction is being routed (in one of its pauses): that transaction committed
+   * before their snapshot began, so it is in the snapshot and none of its changes go to their logs.
+   */
+  private joinedMidTransaction: Set<ShapeLog> | undefined
   private readonly opts: Required<Omit<EngineOptions, 'log' | 'limits'>> & { log: (m: string) => void }
   private readonly limits: Readonly<SyncLimits>
   private readonly budget: LogBudget
@@ -120,6 +128,7 @@ export class EmbeddedEngine implements ShapeSource {
       lockTimeoutMs: 15_000,
       tableLockTimeoutMs: 3000,
       tableLockAttempts: 3,
+      routingSliceMs: 5,
       catalogCheckMs: 10_000,
       log: () => {},
       ...options,
@@ -162,8 +171,8 @@ export class EmbeddedEngine implements ShapeSource {
       sessionOptions: Object.entries(displaySettings).map(([k, v]) => `-c ${k}=${v.replaceAll(' ', '')}`).join(' '),
       slotName,
       publicationName,
-      onTransaction: (tx) => {
-        applyGuarded(tx, (t) => this.apply(t), (table) => this.rotate(table, 'error'), this.opts.log)
+      onTransaction: async (tx) => {
+        await applyGuarded(tx, (t) => this.apply(t), (table) => this.rotate(table, 'error'), this.opts.log)
         this.wakeAppliedWaiters()
       },
       onRelation: (relation) => this.relationChanged(relation),
@@ -424,6 +433,7 @@ export class EmbeddedEngine implements ShapeSource {
     const route = this.route(table)
     route.logs.add(log)
     route.index.add(log, where)
+    this.joinedMidTransaction?.add(log)
     this.wheres.set(log, where)
     try {
       // The snapshot reads every column the key needs too, so deletes and key changes can be keyed.
@@ -481,8 +491,18 @@ export class EmbeddedEngine implements ShapeSource {
     pending?.then((current) => { if (current === log && this.shapes.get(key) === pending) this.shapes.delete(key) }, () => {})
   }
 
-  /** Routes one committed transaction into the logs of the shapes it touches. */
-  private apply(tx: Transaction): void {
+  /** Routes one committed transaction into the logs of the shapes it touches, in slices (routing-budget.ts). */
+  private async apply(tx: Transaction): Promise<void> {
+    this.joinedMidTransaction = new Set()
+    try {
+      await this.routeTransaction(tx, new SliceBudget(this.opts.routingSliceMs))
+    } finally {
+      this.joinedMidTransaction = undefined
+    }
+  }
+
+  private async routeTransaction(tx: Transaction, budget: SliceBudget): Promise<void> {
+    const joined = this.joinedMidTransaction!
     const touched: ShapeLog[] = []
     // Shapes whose where clause raised for a row: Postgres's query fails while it exists, so they rotate.
     const raised = new Map<ShapeLog, Error>()
@@ -491,6 +511,7 @@ export class EmbeddedEngine implements ShapeSource {
     const txids = [tx.xid]
     const changes = tx.changes
     for (let i = 0; i < changes.length; i++) {
+      if (budget.spent()) await budget.next()
       const change = changes[i]!
       if (change.kind === 'truncate') {
         for (const relation of change.relations) this.rotate({ namespace: relation.namespace, table: relation.table }, 'truncate')
@@ -516,9 +537,13 @@ export class EmbeddedEngine implements ShapeSource {
         this.tableChanged(route.table) // an enum label added since the catalog read
         continue
       }
-      const inOld = old ? route.index.match(old, onError) : undefined
-      const inNew = record ? route.index.match(record, onError) : undefined
+      let inOld = old ? route.index.match(old, onError, budget) : undefined
+      if (inOld instanceof Promise) inOld = await inOld
+      let inNew = record ? route.index.match(record, onError, budget) : undefined
+      if (inNew instanceof Promise) inNew = await inNew
       for (const log of union(inOld, inNew)) {
+        if (budget.spent()) await budget.next()
+        if (joined.size && joined.has(log)) continue
         const shapeChange: ShapeChange = { old, record, inOld: inOld?.has(log) ?? false, inNew: inNew?.has(log) ?? false }
         const messages = shapeMessages(log, shapeChange, i * 2, txids, lsn)
         if (messages.length === 0) continue
@@ -527,6 +552,7 @@ export class EmbeddedEngine implements ShapeSource {
       }
     }
     for (const [log, error] of raised) {
+      if (joined.has(log)) continue // evaluated for a row of a transaction its snapshot has
       this.opts.log(`shape ${log.handle}: its where clause raised "${error.message}" for a row of transaction ${tx.xid}; rotating it (readers refetch)`)
       this.drop(log, 'error')
     }

@@ -4,6 +4,7 @@ import type { ShapeDefinition } from '../shape/definition.js'
 import type { Message } from './messages.js'
 import { Backoff, classifyError, type RetryBound } from './errors.js'
 import type { ShapeSource } from './source.js'
+import { heldTooLong, nextTurn } from './turn-budget.js'
 
 /** Electric's offset of the end of the initial snapshot: reading after it reads the log from its start. */
 const SNAPSHOT_END_OFFSET = '0_inf'
@@ -19,6 +20,11 @@ export interface StreamOptions {
   signal?: AbortSignal
   /** How long an unreachable source is retried before the stream fails with its error. */
   retry?: RetryBound
+  /**
+   * Readers with the same group (one connection's) take turns with other groups when the event loop is
+   * busy (turn-budget.ts); default: one group for every reader without one.
+   */
+  turnGroup?: object
 }
 
 export interface StreamItem {
@@ -79,6 +85,10 @@ export async function* streamShape(
       const at = headers.lsn !== undefined ? `${headers.lsn}_${headers.op_position ?? 0}`
         : headers.control === 'snapshot-end' ? SNAPSHOT_END_OFFSET
         : headers.control ? result.offset : requested
+      // Before each message, not after: readers woken together by one commit each give way before doing
+      // any work once the turn is long, so hundreds of them cannot add up to a stall.
+      while (heldTooLong()) await nextTurn(options.turnGroup)
+      if (signal?.aborted) return
       yield { message, handle: result.handle, offset: at }
       if (signal?.aborted) return
     }

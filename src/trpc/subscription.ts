@@ -12,9 +12,9 @@ import type { Shape } from '../sync/shape.js'
 import type { Sync } from '../sync/sync.js'
 import { EventIds, type EventKind, type EventPosition } from './event-id.js'
 import { holdSubscription, releasing } from './connection-limits.js'
-import { shareTurn } from './fair-turn.js'
 import { corkForTurn, defaultHighWater, socketOf, whenWritable, type FlowControl } from './socket.js'
 import { plainJson, shareEncoding } from './transformer.js'
+import { heldTooLong, nextTurn } from '../source/turn-budget.js'
 
 export interface SubscriptionOptions extends FlowControl {
   /**
@@ -110,7 +110,7 @@ export async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context
     // The last event delivered, to drop an up-to-date that repeats it (idle long-poll timeouts).
     let last: EventPosition | undefined = resume
     try {
-      for await (const { event, handle, offset } of sync.events(shape, { offset: resume?.offset, handle: resume?.handle, signal })) {
+      for await (const { event, handle, offset } of sync.events(shape, { offset: resume?.offset, handle: resume?.handle, signal, turnGroup: socket })) {
         if (toSkip > 0) {
           if (handle !== resume!.handle) {
             // Resuming inside the first chunk (offset -1) found a different log: the client's rows are stale.
@@ -137,13 +137,14 @@ export async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context
         }
         const position: EventPosition = { kind, skip, offset, handle }
         if (isChange(event)) shareEncoding(event)
+        if (socket && socket.bufferedAmount > highWater) await whenWritable(socket, context.flow, signal)
+        // Subscriptions woken together (by one commit, a drain) or sending a large snapshot take turns by
+        // connection, so none holds the event loop and no connection's changes wait behind another's.
+        while (heldTooLong()) await nextTurn(socket)
         if (socket) {
-          if (socket.bufferedAmount > highWater) await whenWritable(socket, context.flow, signal)
           if (socket.readyState !== OPEN) return // closing: nothing more can be sent
           corkForTurn(socket)
         }
-        const turn = shareTurn() // one subscription's snapshot cannot hold the event loop
-        if (turn) await turn
         if (signal?.aborted) return
         last = position
         yielded = true

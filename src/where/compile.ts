@@ -37,6 +37,21 @@ export interface EqualityCondition {
   readonly keyOf: (text: string) => string | undefined
 }
 
+/**
+ * A top-level conjunct `column LIKE constant` / `column ILIKE constant` on a text or varchar column, or
+ * an OR of those on one column: the where clause can only be true for rows whose `fold(value)` matches
+ * one of `patterns` (see FilterIndex).
+ */
+export interface LikeCondition {
+  readonly column: string
+  /** The patterns as the evaluator matches them (lower-cased by `fold` for ILIKE). */
+  readonly patterns: readonly string[]
+  /** ILIKE: the evaluator's lower-casing of both sides; absent for LIKE. */
+  readonly fold?: (text: string) => string
+  /** Conditions with the same column and domain fold values the same way and can share an index. */
+  readonly domain: string
+}
+
 export interface CompiledWhere {
   /** True only when the where clause is TRUE for the row (NULL, false and runtime errors are no match). */
   evaluate(row: Row): boolean
@@ -47,6 +62,7 @@ export interface CompiledWhere {
   evaluateOrError(row: Row): boolean | Error
   readonly referencedColumns: ReadonlySet<string>
   readonly equalityConditions: readonly EqualityCondition[]
+  readonly likeConditions: readonly LikeCondition[]
 }
 
 type Thunk = () => Value | null
@@ -69,6 +85,7 @@ interface Expr {
   /** Set on a bare column reference. */
   readonly column?: string
   readonly equality?: EqualityCondition
+  readonly like?: LikeCondition
   /** The operands of a top-level AND, for the filter index. */
   readonly conjuncts?: readonly Expr[]
   /** The collation Postgres derives for it (collatable types only). */
@@ -134,7 +151,9 @@ export class Compiler {
     for (let i = 1; i <= this.params.length; i++) {
       if (!this.usedParams.has(i)) throw new WhereError(`parameter value for $${i} was not used`, 0)
     }
-    const conditions = (expr.conjuncts ?? [expr]).flatMap((e) => (e.equality ? [e.equality] : []))
+    const conjuncts = expr.conjuncts ?? [expr]
+    const conditions = conjuncts.flatMap((e) => (e.equality ? [e.equality] : []))
+    const likeConditions = conjuncts.flatMap((e) => (e.like ? [e.like] : []))
     const state = this.state
     const run = expr.eval
     return {
@@ -162,6 +181,7 @@ export class Compiler {
       },
       referencedColumns: this.refs,
       equalityConditions: conditions,
+      likeConditions,
     }
   }
 
@@ -452,12 +472,26 @@ export class Compiler {
   private operator(op: string, left: Expr, right: Expr, location: number): Expr {
     const resolved = this.resolveCollated(op, left.type, right.type, [left, right], location)
     const e = this.binary(resolved, left, right, location, op)
+    if (resolved.like) return this.withLike(e, resolved, left, right)
     if (op !== '=' || e.known || !sameType(resolved.left, resolved.right)) return e
     const [column, other] = left.column ? [left, right] : [right, left]
     if (!column.column || !other.isConst) return e
     const value = this.coerce(other, resolved.right, op).known?.value
     const equality = value == null ? undefined : this.equality(column, resolved.left, [value])
     return equality ? { ...e, equality } : e
+  }
+
+  /**
+   * The filter index's view of `column LIKE constant`: only text and varchar columns, whose row text is
+   * the very string the evaluator matches (bpchar's padding and casts are left to the evaluator).
+   */
+  private withLike(e: Expr, resolved: Operator, left: Expr, right: Expr): Expr {
+    if (e.known || !left.column || !right.isConst || left.type.array) return e
+    if (left.type.kind !== 'text' && left.type.kind !== 'varchar') return e
+    const pattern = this.coerce(right, resolved.right, 'LIKE').known?.value
+    if (typeof pattern !== 'string') return e
+    const { fold, mapping } = resolved.like!
+    return { ...e, like: { column: left.column, patterns: [fold ? fold(pattern) : pattern], fold, domain: mapping } }
   }
 
   /** The filter index's view of `column = one of values` where values have type `t`. */
@@ -691,7 +725,9 @@ export class Compiler {
       }
       return nullSeen ? null : !stop
     }
-    return this.node({ type: BOOL, eval: evalChain, location, args, conjuncts: op === 'AND' ? args : undefined })
+    const like = op === 'OR' ? likeOfDisjuncts(args) : undefined
+    const chain = this.node({ type: BOOL, eval: evalChain, location, args, conjuncts: op === 'AND' ? args : undefined })
+    return like && !chain.known ? { ...chain, like } : chain
   }
 
   private nullTest(t: NullTest): Expr {
@@ -881,4 +917,11 @@ function hasColumnRef(node: unknown): boolean {
 function listItems(node: Node | undefined): Node[] {
   if (node && 'List' in node) return node.List.items ?? []
   return node ? [node] : []
+}
+
+/** `a OR b OR …` where each is a LIKE (or such an OR) on the same column and case mapping: all their patterns. */
+function likeOfDisjuncts(args: readonly Expr[]): LikeCondition | undefined {
+  const first = args[0]?.like
+  if (!first || !args.every((a) => a.like && a.like.column === first.column && a.like.domain === first.domain)) return undefined
+  return { ...first, patterns: args.flatMap((a) => a.like!.patterns) }
 }

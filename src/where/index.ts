@@ -9,7 +9,7 @@ export type { CompiledWhere, EqualityCondition, Row } from './compile.js'
 export type { ColumnType, ColumnTypes } from './types.js'
 export type { Collation } from './collation.js'
 export { WhereError } from './errors.js'
-export { FilterIndex } from './filter-index.js'
+export { FilterIndex, type MatchBudget } from './filter-index.js'
 
 export interface CompileOptions {
   /** The database's default collation (pg_database); the test cluster's libc C.UTF-8 when not given. */

@@ -22,6 +22,11 @@ export interface Operator {
   /** STABLE in Postgres (not folded while planning): `text || non-text`. */
   readonly stable?: boolean
   readonly apply: (a: Value | null, b: Value | null) => Value | null
+  /**
+   * LIKE / ILIKE (not their negations): `apply(a, b)` is `like(fold(a), fold(b))`, with `fold` the case
+   * mapping ILIKE lower-cases with (absent for LIKE). The filter index folds values the same way.
+   */
+  readonly like?: { readonly fold?: (s: string) => string; readonly mapping: CaseMapping | 'exact' }
 }
 
 const COMPARISONS = new Set(['=', '<>', '!=', '<', '>', '<=', '>='])
@@ -343,6 +348,7 @@ function likeOperator(op: string, l: PgType, r: PgType, mapping: CaseMapping): O
   return {
     left, right: TEXT, result: BOOL, strict: true,
     apply: negate ? (a, b) => !test(a as string, b as string) : (a, b) => test(a as string, b as string),
+    ...(!negate && { like: insensitive ? { fold: lower, mapping } : { mapping: 'exact' as const } }),
   }
 }
 

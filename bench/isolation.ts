@@ -1,0 +1,116 @@
+// Isolation benchmark (issue 13, case 2): an honest client's commit → client latency over a tRPC
+// subscription (real WebSocket, bench/trpc-server.ts in isolation mode) while another connection holds
+// 10,000 distinct `title: { contains }` shapes and writes 5,000-row batches, each row matching one of its
+// shapes; beside the same figure without the attacker.
+//   isolation.victim_p99_ms           with the attacker (its shapes open, a batch every 500 ms)
+//   isolation.victim_p99_ms.baseline  the same server and victim, before the attacker connects
+//   isolation.victim_p99_ratio        the two (target <= 2)
+// The victim's tick: one UPDATE of its one row at 10/s, measured from just before COMMIT to its 'message'.
+import { fork } from 'node:child_process'
+import pg from 'pg'
+import { Client } from './isolation-client.js'
+import type { PostgresServer } from '../src/testing/postgres.js'
+import { createBenchDatabase, percentile, round, sleep } from './support.js'
+import { startServer } from './trpc.js'
+
+const TICKS_PER_S = 10
+const BATCH_EVERY_MS = 500
+
+/** Victim latencies (ms) over `ticks` ticks at TICKS_PER_S. */
+async function victimLatencies(pool: pg.Pool, victim: Client, rowId: string, ticks: number, first: number): Promise<number[]> {
+  const commits = new Map<number, number>()
+  const samples: number[] = []
+  victim.onEvent = (_id, event, at) => {
+    if (event.type !== 'update' || !event.row) return
+    const n = Number(event.row.title.slice('tick '.length))
+    if (commits.has(n)) samples.push(at - commits.get(n)!)
+  }
+  const start = performance.now()
+  for (let i = 0; i < ticks; i++) {
+    const client = await pool.connect()
+    try {
+      await client.query('BEGIN')
+      await client.query(`UPDATE todos SET title = $1 WHERE id = $2`, [`tick ${first + i}`, rowId])
+      commits.set(first + i, performance.now())
+      await client.query('COMMIT')
+    } finally {
+      client.release()
+    }
+    const wait = start + ((i + 1) * 1000) / TICKS_PER_S - performance.now()
+    if (wait > 0) await sleep(wait)
+  }
+  const deadline = Date.now() + 60_000
+  while (samples.length < ticks) {
+    if (Date.now() > deadline) throw new Error(`bench: the victim got ${samples.length} of ${ticks} ticks`)
+    await sleep(5)
+  }
+  return samples
+}
+
+/** The attacker's process (bench/isolation-attacker.ts) and a request/answer over IPC. */
+function forkAttacker() {
+  const child = fork(new URL('./isolation-attacker.ts', import.meta.url).pathname, [], {
+    execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const request = <T>(message: object, key?: string) => new Promise<T>((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`bench: the attacker exited with ${code}`))
+    child.once('exit', onExit)
+    if (!key) {
+      child.send(message)
+      child.off('exit', onExit)
+      return resolve(undefined as T)
+    }
+    const onMessage = (reply: Record<string, unknown>) => {
+      if (!(key in reply)) return
+      child.off('message', onMessage)
+      child.off('exit', onExit)
+      resolve(reply as T)
+    }
+    child.on('message', onMessage)
+    child.send(message)
+  })
+  return { child, request }
+}
+
+export async function runIsolationBench(server: PostgresServer, { quick }: { quick: boolean }): Promise<Record<string, number>> {
+  const shapes = quick ? 300 : 10_000
+  const batchRows = quick ? 1000 : 5000
+  const ticks = quick ? 30 : 100
+  const db = await createBenchDatabase(server)
+  const pool = new pg.Pool({ connectionString: db.url, max: 4 })
+  const srv = await startServer('isolation', db.url)
+  const victim = new Client(srv.port, 'victim')
+  const attacker = forkAttacker()
+  try {
+    const { rows } = await pool.query<{ id: string }>(`INSERT INTO todos (id, title, owner_id) VALUES (gen_random_uuid(), 'tick -1', 'victim') RETURNING id`)
+    await victim.subscribe('todos.sync', [null])
+    await victimLatencies(pool, victim, rows[0]!.id, 10, 0) // warm-up
+    const baseline = await victimLatencies(pool, victim, rows[0]!.id, ticks, 1000)
+
+    await attacker.request({ type: 'open', port: srv.port, shapes }, 'ready')
+    // Warm-up, as for the baseline: the first batches also pay the server's JIT for the attacker's paths.
+    await attacker.request({ type: 'attack', databaseUrl: db.url, rows: batchRows, everyMs: BATCH_EVERY_MS })
+    await victimLatencies(pool, victim, rows[0]!.id, 10, 1500)
+    const attacked = await victimLatencies(pool, victim, rows[0]!.id, ticks, 2000)
+    const { batches, received } = await attacker.request<{ batches: number; received: number }>({ type: 'stop' }, 'received')
+    if (received < batches * batchRows) throw new Error(`bench: the attacker got ${received} of ${batches * batchRows} rows`)
+    const p99 = percentile(attacked, 99)
+    const base = percentile(baseline, 99)
+    return {
+      'isolation.victim_p99_ms': round(p99, 2),
+      'isolation.victim_p99_ms.baseline': round(base, 2),
+      'isolation.victim_p99_ratio': round(p99 / base, 2),
+      'isolation.victim_p50_ms': round(percentile(attacked, 50), 2),
+      'isolation.victim_p50_ms.baseline': round(percentile(baseline, 50), 2),
+      'isolation.attacker_shapes': shapes,
+      'isolation.attacker_rows_per_batch': batchRows,
+      'isolation.attacker_batches': batches,
+    }
+  } finally {
+    victim.close()
+    if (attacker.child.exitCode === null) attacker.child.kill()
+    await srv.stop()
+    await pool.end()
+    await db.drop()
+  }
+}
