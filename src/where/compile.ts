@@ -1,113 +1,24 @@
 // Compiles a parsed where clause into closures, once per shape: every per-row step is a closure call;
 // column values are parsed from their text form at most once per row, and sub-expressions without
-// column references are evaluated at compile time (as Postgres's planner folds constants).
+// column references are evaluated at compile time (as Postgres's planner folds constants). This module
+// dispatches on the syntax tree's nodes (columns, literals, casts, boolean logic, functions, COALESCE,
+// GREATEST/LEAST, ARRAY[]); expr.ts holds the shared building blocks, compile-operators.ts the operators.
 import type {
   A_ArrayExpr, A_Const, A_Expr, BooleanTest, BoolExpr, CoalesceExpr, CollateClause, ColumnRef, FuncCall,
   MinMaxExpr, Node, NullTest, ParamRef, SQLValueFunction, TypeCast, TypeName,
 } from 'libpg-query'
-import {
-  caseMappingOf, mergeCollations, requireCollation, type CaseMapping, type Collation, type CollationUse, type Derived,
-} from './collation.js'
-import { EvalFailure, WhereError } from './errors.js'
-import { codecOf, EMPTY_ARRAY, type PgArray, type Value } from './codec.js'
-import { explicitCast, implicitCast, isStableCast, type Convert } from './casts.js'
+import { caseMappingOf, type Derived } from './collation.js'
+import { WhereError } from './errors.js'
+import { codecOf, EMPTY_ARRAY, type Value } from './codec.js'
 import { lookupFunction } from './functions.js'
-import { comparePredicate, OperatorError, resolveBinary, resolveUnary, type Operator } from './operators.js'
-import { PREFIX } from './parse.js'
+import { comparePredicate } from './operators.js'
+import { at } from './parse.js'
+import { likeOfDisjuncts, OperatorCompiler } from './compile-operators.js'
+import { NULL_KNOWN, type CompiledWhere, type CompilerCollations, type Expr, type Row, type Thunk } from './expr.js'
 import {
-  arrayOf, BOOL, canonicalTypeName, commonType, elementOf, INT4, isCollatable, sameType, scalar, TEXT, typeLabel,
+  arrayOf, BOOL, canonicalTypeName, commonType, elementOf, INT4, isCollatable, scalar, TEXT, typeLabel,
   UNKNOWN, type Kind, type PgType,
 } from './types.js'
-
-/** A row as replication and snapshots deliver it: column name → Postgres text form, or null. */
-export type Row = Readonly<Record<string, string | null | undefined>>
-
-/**
- * A top-level conjunct `column = constant` / `column IN (constants)` / `column = ANY(constant array)`:
- * the where clause can only be true for rows whose column has one of `keys` (see FilterIndex).
- */
-export interface EqualityCondition {
-  readonly column: string
-  /** Conditions with the same column and domain compute keys the same way and can share a hash table. */
-  readonly domain: string
-  readonly keys: readonly string[]
-  /** bool and enum columns: with so few values, a poor choice of key when the clause has another. */
-  readonly fewValues: boolean
-  /** The key of a column's text value, or undefined when it has none (the condition cannot hold). */
-  readonly keyOf: (text: string) => string | undefined
-}
-
-/**
- * A top-level conjunct `column LIKE constant` / `column ILIKE constant` on a text or varchar column, or
- * an OR of those on one column: the where clause can only be true for rows whose `fold(value)` matches
- * one of `patterns` (see FilterIndex).
- */
-export interface LikeCondition {
-  readonly column: string
-  /** The patterns as the evaluator matches them (lower-cased by `fold` for ILIKE). */
-  readonly patterns: readonly string[]
-  /** ILIKE: the evaluator's lower-casing of both sides; absent for LIKE. */
-  readonly fold?: (text: string) => string
-  /** Conditions with the same column and domain fold values the same way and can share an index. */
-  readonly domain: string
-}
-
-export interface CompiledWhere {
-  /** True only when the where clause is TRUE for the row (NULL, false and runtime errors are no match). */
-  evaluate(row: Row): boolean
-  /**
-   * Like `evaluate`, but a runtime error (where Postgres would raise: division by zero, overflow, bad
-   * input for a cast) is returned instead of read as no match, for callers that must refuse the row.
-   */
-  evaluateOrError(row: Row): boolean | Error
-  readonly referencedColumns: ReadonlySet<string>
-  readonly equalityConditions: readonly EqualityCondition[]
-  readonly likeConditions: readonly LikeCondition[]
-}
-
-type Thunk = () => Value | null
-
-interface Expr {
-  readonly type: PgType
-  readonly eval: Thunk
-  /** Holds no column reference (it may still fail, inside COALESCE arguments that are never reached). */
-  readonly isConst: boolean
-  /**
-   * Uses a function Postgres marks STABLE (date/time and enum text conversions, timestamptz conversions,
-   * `text || non-text`, concat()): Postgres never folds those while planning, so neither do we.
-   */
-  readonly stable?: boolean
-  /** Set when the value is known: a folded constant. */
-  readonly known?: { readonly value: Value | null }
-  readonly location: number
-  /** An untyped literal or parameter: its text (null for NULL) and parameter number. */
-  readonly literal?: { readonly text: string | null; readonly param?: number }
-  /** Set on a bare column reference. */
-  readonly column?: string
-  readonly equality?: EqualityCondition
-  readonly like?: LikeCondition
-  /** The operands of a top-level AND, for the filter index. */
-  readonly conjuncts?: readonly Expr[]
-  /** The collation Postgres derives for it (collatable types only). */
-  readonly coll?: Derived
-}
-
-/** The collations a where clause is compiled with. */
-export interface CompilerCollations {
-  readonly default: Collation
-  /** Each column's collation, when it has one (the database's default resolved). */
-  readonly columns: ReadonlyMap<string, Collation>
-  /** The collations COLLATE may name. */
-  readonly named: ReadonlyMap<string, Collation>
-}
-
-/** What each operator needs of its operands' collation when they are strings. */
-const COLLATION_USE: Readonly<Record<string, CollationUse>> = {
-  '=': 'equality', '<>': 'equality', '!=': 'equality', '@>': 'equality', '<@': 'equality', '&&': 'equality',
-  '<': 'ordering', '>': 'ordering', '<=': 'ordering', '>=': 'ordering',
-  '~~': 'like', '!~~': 'like', '~~*': 'case', '!~~*': 'case',
-}
-const OPERATOR_LABEL: Readonly<Record<string, string>> = { '!=': '<>', '~~': 'LIKE', '!~~': 'NOT LIKE', '~~*': 'ILIKE', '!~~*': 'NOT ILIKE' }
 
 /** Per compiled where: the row being evaluated and its parsed column values. */
 class RowState {
@@ -117,28 +28,21 @@ class RowState {
   readonly values: (Value | null)[] = []
 }
 
-const NULL_KNOWN = { value: null }
 const NO_ROW: Row = {}
 
-export class Compiler {
+export class Compiler extends OperatorCompiler {
   private readonly refs = new Set<string>()
   private readonly state = new RowState()
   private readonly slots = new Map<string, number>()
-  private readonly paramTypes: (PgType | undefined)[] = []
-  private readonly paramValues: (Value | null)[] = []
   private readonly usedParams = new Set<number>()
   private readonly enums = new Map<string, PgType>()
-  /**
-   * > 0 while compiling operands the planner never simplifies: after a constant that decides an AND / OR,
-   * or after a non-NULL constant in COALESCE. Their constant parts may fail without failing the clause.
-   */
-  private unreachable = 0
 
   constructor(
     private readonly columns: ReadonlyMap<string, PgType>,
     private readonly params: readonly string[],
-    private readonly collations: CompilerCollations,
+    collations: CompilerCollations,
   ) {
+    super(collations)
     for (const t of columns.values()) {
       if (t.kind !== 'enum') continue
       const known = this.enums.get(t.name)
@@ -184,8 +88,6 @@ export class Compiler {
       likeConditions,
     }
   }
-
-  // ---- nodes
 
   private compile(node: Node): Expr {
     const [tag, body] = Object.entries(node)[0] as [string, unknown]
@@ -257,31 +159,6 @@ export class Compiler {
     return { ...arg, coll: { collation, strength: 'explicit', column: arg.coll?.column, location } }
   }
 
-  private defaultCollation(location: number): Derived {
-    return { collation: this.collations.default, strength: 'implicit', location }
-  }
-
-  /** The collation of an expression of type `type` over `args` (Postgres's rules; may throw on a clash). */
-  private derive(type: PgType, args: readonly Expr[], location: number): Derived | undefined {
-    const merged = mergeCollations(args.map((a) => a.coll))
-    return isCollatable(type) ? merged ?? this.defaultCollation(location) : undefined
-  }
-
-  /** The collation an operator or function on strings runs under, if the evaluator can reproduce it. */
-  private useCollation(args: readonly Expr[], use: CollationUse, what: string, location: number): Collation {
-    const merged = mergeCollations(args.map((a) => a.coll)) ?? this.defaultCollation(location)
-    return requireCollation(merged, use, what, location)
-  }
-
-  /** Resolves `l op r` (r: the element type for ANY/ALL) and checks the collation it compares strings with. */
-  private resolveCollated(op: string, l: PgType, r: PgType, args: readonly Expr[], location: number, suffix = ''): Operator {
-    const resolved = this.resolve(op, l, r, location)
-    const use = COLLATION_USE[op]
-    if (!use || !(isCollatable(resolved.left) || isCollatable(resolved.right))) return resolved
-    const collation = this.useCollation(args, use, `${OPERATOR_LABEL[op] ?? op}${suffix}`, location)
-    return use === 'case' && caseMappingOf(collation) === 'ascii' ? this.resolve(op, l, r, location, 'ascii') : resolved
-  }
-
   private paramRef(ref: ParamRef): Expr {
     const n = ref.number ?? 0
     if (n < 1 || n > this.params.length) throw new WhereError(`parameter $${n} has no value`, at(ref))
@@ -340,186 +217,6 @@ export class Compiler {
     return typeName.arrayBounds?.length ? arrayOf(base) : base
   }
 
-  // ---- typing
-
-  /** Converts an operand to the type an operator or function takes (implicit conversions only). */
-  private coerce(e: Expr, t: PgType, context: string): Expr {
-    if (sameType(e.type, t)) return e
-    if (e.literal) return this.fromLiteral(e, t, false)
-    const convert = implicitCast(e.type, t)
-    if (!convert) throw new WhereError(`${context}: cannot convert ${typeLabel(e.type)} to ${typeLabel(t)}`, e.location)
-    return this.unary(t, e, convert, e.location, isStableCast(e.type, t))
-  }
-
-  /** Gives an untyped literal or parameter its type (a parameter keeps the type it gets first). */
-  private fromLiteral(e: Expr, t: PgType, explicit: boolean): Expr {
-    const { text, param } = e.literal!
-    if (param !== undefined) {
-      const locked = this.paramTypes[param]
-      if (locked) {
-        const typed = this.known(locked, this.paramValues[param]!, e.location)
-        return explicit ? this.cast(typed, t, e.location) : this.coerce(typed, t, `$${param}`)
-      }
-      const value = this.parseAs(t, text!, e.location)
-      this.paramTypes[param] = t
-      this.paramValues[param] = value
-      return this.known(t, value, e.location)
-    }
-    return this.known(t, text === null ? null : this.parseAs(t, text, e.location), e.location)
-  }
-
-  private parseAs(t: PgType, text: string, location: number): Value {
-    if (t.kind === 'unsupported') throw new WhereError(`type ${typeLabel(t)} is not supported`, location)
-    try {
-      return codecOf(t).parse(text)
-    } catch (error) {
-      if (error instanceof EvalFailure) throw new WhereError(error.message, location)
-      throw error
-    }
-  }
-
-  private cast(e: Expr, t: PgType, location: number): Expr {
-    if (e.literal) return this.fromLiteral(e, t, true)
-    const convert = explicitCast(e.type, t)
-    if (!convert) throw new WhereError(`cannot cast type ${typeLabel(e.type)} to ${typeLabel(t)}`, location)
-    if (sameType(e.type, t)) return e
-    return this.unary(t, e, convert, location, isStableCast(e.type, t))
-  }
-
-  private toBool(e: Expr, context: string): Expr {
-    if (e.type.kind === 'unknown') return this.coerce(e, BOOL, context)
-    if (!sameType(e.type, BOOL)) {
-      throw new WhereError(`argument of ${context} must be type boolean, not type ${typeLabel(e.type)}`, e.location)
-    }
-    return e
-  }
-
-  // ---- building blocks
-
-  private known(type: PgType, value: Value | null, location: number, coll?: Derived): Expr {
-    const collation = coll ?? (isCollatable(type) ? this.defaultCollation(location) : undefined)
-    return { type, eval: () => value, isConst: true, known: value === null ? NULL_KNOWN : { value }, location, coll: collation }
-  }
-
-  /** An expression node over `args`, folded to a constant when it can be. */
-  private node(spec: {
-    type: PgType; eval: Thunk; location: number; args: readonly Expr[]; stable?: boolean; conjuncts?: readonly Expr[]
-    coll?: Derived
-  }): Expr {
-    const { args, ...rest } = spec
-    return this.fold({
-      ...rest,
-      isConst: args.every((a) => a.isConst),
-      stable: spec.stable || args.some((a) => a.stable),
-      coll: 'coll' in spec ? spec.coll : this.derive(spec.type, args, spec.location),
-    })
-  }
-
-  /** Evaluates a column-free expression now; a failure is the where clause's error, as in Postgres. */
-  private fold(e: Expr): Expr {
-    if (!e.isConst || e.known || e.stable) return e
-    try {
-      return this.known(e.type, e.eval(), e.location, e.coll)
-    } catch (error) {
-      if (!(error instanceof EvalFailure)) throw error
-      if (this.unreachable > 0) return e
-      throw new WhereError(error.message, e.location)
-    }
-  }
-
-  private unary(type: PgType, arg: Expr, fn: Convert, location: number, stable: boolean): Expr {
-    if (arg.known?.value === null) return this.known(type, null, location, this.derive(type, [arg], location))
-    const a = arg.eval
-    return this.node({
-      type, location, args: [arg], stable,
-      eval: () => {
-        const v = a()
-        return v === null ? null : fn(v)
-      },
-    })
-  }
-
-  /** Applies a resolved binary operator, converting the operands to the types it takes. */
-  private binary(op: Operator, left: Expr, right: Expr, location: number, name: string): Expr {
-    const l = this.coerce(left, op.left, `operator ${name}`)
-    const r = this.coerce(right, op.right, `operator ${name}`)
-    if (op.strict && (l.known?.value === null || r.known?.value === null)) {
-      return this.known(op.result, null, location, this.derive(op.result, [l, r], location))
-    }
-    const le = l.eval
-    const re = r.eval
-    const apply = op.apply
-    const evalOp: Thunk = op.strict
-      ? () => {
-          const a = le()
-          const b = re()
-          return a === null || b === null ? null : apply(a, b)
-        }
-      : () => apply(le(), re())
-    return this.node({ type: op.result, eval: evalOp, args: [l, r], location, stable: op.stable })
-  }
-
-  private resolve(op: string, l: PgType, r: PgType, location: number, mapping?: CaseMapping): Operator {
-    try {
-      return resolveBinary(op, l, r, mapping)
-    } catch (error) {
-      if (error instanceof OperatorError) throw new WhereError(error.message, location)
-      throw error
-    }
-  }
-
-  /** `left op right` for any binary operator, with the filter index's equality condition when it applies. */
-  private operator(op: string, left: Expr, right: Expr, location: number): Expr {
-    const resolved = this.resolveCollated(op, left.type, right.type, [left, right], location)
-    const e = this.binary(resolved, left, right, location, op)
-    if (resolved.like) return this.withLike(e, resolved, left, right)
-    if (op !== '=' || e.known || !sameType(resolved.left, resolved.right)) return e
-    const [column, other] = left.column ? [left, right] : [right, left]
-    if (!column.column || !other.isConst) return e
-    const value = this.coerce(other, resolved.right, op).known?.value
-    const equality = value == null ? undefined : this.equality(column, resolved.left, [value])
-    return equality ? { ...e, equality } : e
-  }
-
-  /**
-   * The filter index's view of `column LIKE constant`: only text and varchar columns, whose row text is
-   * the very string the evaluator matches (bpchar's padding and casts are left to the evaluator).
-   */
-  private withLike(e: Expr, resolved: Operator, left: Expr, right: Expr): Expr {
-    if (e.known || !left.column || !right.isConst || left.type.array) return e
-    if (left.type.kind !== 'text' && left.type.kind !== 'varchar') return e
-    const pattern = this.coerce(right, resolved.right, 'LIKE').known?.value
-    if (typeof pattern !== 'string') return e
-    const { fold, mapping } = resolved.like!
-    return { ...e, like: { column: left.column, patterns: [fold ? fold(pattern) : pattern], fold, domain: mapping } }
-  }
-
-  /** The filter index's view of `column = one of values` where values have type `t`. */
-  private equality(column: Expr, t: PgType, values: readonly (Value | null)[]): EqualityCondition | undefined {
-    if (t.kind === 'unsupported') return undefined
-    const codec = codecOf(t)
-    const parse = codecOf(column.type).parse
-    const convert = sameType(column.type, t) ? undefined : implicitCast(column.type, t)
-    if (!sameType(column.type, t) && !convert) return undefined
-    const keys = values.flatMap((v) => (v === null ? [] : [codec.key(v)]))
-    return {
-      column: column.column!,
-      domain: `${t.kind}:${t.name}:${t.array}`,
-      keys,
-      fewValues: !t.array && (t.kind === 'bool' || t.kind === 'enum'),
-      keyOf(text: string): string | undefined {
-        try {
-          const v = convert ? convert(parse(text)) : parse(text)
-          return v === null ? undefined : codec.key(v)
-        } catch {
-          return undefined
-        }
-      },
-    }
-  }
-
-  // ---- A_Expr
-
   private aExpr(e: A_Expr): Expr {
     const location = at(e)
     const names = (e.name ?? []).map((n) => ('String' in n ? n.String.sval ?? '' : ''))
@@ -546,95 +243,6 @@ export class Compiler {
       default:
         throw new WhereError(`${e.kind ?? 'expression'} is not supported`, location)
     }
-  }
-
-  private unaryOperator(op: string, arg: Expr, location: number): Expr {
-    let resolved: Operator
-    try {
-      resolved = resolveUnary(op, arg.type)
-    } catch (error) {
-      if (error instanceof OperatorError) throw new WhereError(error.message, location)
-      throw error
-    }
-    const apply = resolved.apply
-    return this.unary(resolved.result, this.coerce(arg, resolved.left, `operator ${op}`), (v) => apply(v, null)!, location, false)
-  }
-
-  /** `x op ANY(array)` / `x op ALL(array)`, evaluated like ExecEvalScalarArrayOp. */
-  private anyAll(op: string, any: boolean, left: Expr, right0: Expr, location: number): Expr {
-    const right = right0.type.kind === 'unknown'
-      ? this.coerce(right0, arrayOf(left.type.kind === 'unknown' ? TEXT : left.type), `op ${any ? 'ANY' : 'ALL'}`)
-      : right0
-    if (!right.type.array) throw new WhereError(`op ${any ? 'ANY' : 'ALL'} (array) requires array on right side`, location)
-    const element = elementOf(right.type)
-    const resolved = this.resolveCollated(op, left.type, element, [left, right], location, any ? ' ANY' : ' ALL')
-    if (!sameType(resolved.result, BOOL)) {
-      throw new WhereError(`op ${any ? 'ANY' : 'ALL'} (array) requires operator to yield boolean`, location)
-    }
-    const l = this.coerce(left, resolved.left, `operator ${op}`)
-    const convert = sameType(element, resolved.right) ? undefined : implicitCast(element, resolved.right)
-    const apply = resolved.apply
-    const le = l.eval
-    const re = right.eval
-    const strict = resolved.strict
-    const evalAnyAll: Thunk = () => {
-      const x = le()
-      const arr = re() as PgArray | null
-      if (arr === null) return null
-      const items = arr.items
-      if (items.length === 0) return !any
-      if (x === null && strict) return null
-      let sawNull = false
-      for (let i = 0; i < items.length; i++) {
-        const raw = items[i]!
-        const y = raw === null ? null : convert ? convert(raw) : raw
-        const r = (x === null || y === null) && strict ? null : apply(x, y)
-        if (r === null) sawNull = true
-        else if (r === any) return any
-      }
-      return sawNull ? null : !any
-    }
-    const e = this.node({ type: BOOL, eval: evalAnyAll, args: [l, right], location, stable: convert !== undefined && isStableCast(element, resolved.right) })
-    if (!any || op !== '=' || e.known || !left.column || !right.known || right.known.value === null) return e
-    if (!sameType(resolved.left, resolved.right)) return e
-    const items = (right.known.value as PgArray).items.map((v) => (v === null ? null : convert ? convert(v) : v))
-    const equality = this.equality(left, resolved.left, items)
-    return equality ? { ...e, equality } : e
-  }
-
-  private distinct(left: Expr, right: Expr, not: boolean, location: number): Expr {
-    const resolved = this.resolveCollated('=', left.type, right.type, [left, right], location, not ? ' (IS NOT DISTINCT FROM)' : ' (IS DISTINCT FROM)')
-    const l = this.coerce(left, resolved.left, 'IS DISTINCT FROM')
-    const r = this.coerce(right, resolved.right, 'IS DISTINCT FROM')
-    const equal = resolved.apply
-    const le = l.eval
-    const re = r.eval
-    return this.node({
-      type: BOOL, location, args: [l, r],
-      eval: () => {
-        const a = le()
-        const b = re()
-        const same = a === null || b === null ? a === b : equal(a, b) === true
-        return not ? same : !same
-      },
-    })
-  }
-
-  private nullif(left: Expr, right: Expr, location: number): Expr {
-    const resolved = this.resolveCollated('=', left.type, right.type, [left, right], location, ' (NULLIF)')
-    const l = this.coerce(left, resolved.left, 'NULLIF')
-    const r = this.coerce(right, resolved.right, 'NULLIF')
-    const equal = resolved.apply
-    const le = l.eval
-    const re = r.eval
-    return this.node({
-      type: resolved.left, location, args: [l, r],
-      eval: () => {
-        const a = le()
-        const b = re()
-        return a !== null && b !== null && equal(a, b) === true ? null : a
-      },
-    })
   }
 
   /**
@@ -673,8 +281,6 @@ export class Compiler {
     if (kind === 'AEXPR_BETWEEN' || kind === 'AEXPR_NOT_BETWEEN') return range(a, b)()
     return this.boolChain(not ? 'AND' : 'OR', [range(a, b), range(b, a)], location)
   }
-
-  // ---- boolean logic
 
   private boolExpr(e: BoolExpr): Expr {
     const location = at(e)
@@ -750,8 +356,6 @@ export class Compiler {
     }[t.booltesttype ?? 'IS_TRUE']
     return this.node({ type: BOOL, location: at(t), args: [arg], eval: () => test(ev()) })
   }
-
-  // ---- functions
 
   private funcCall(f: FuncCall): Expr {
     const location = at(f)
@@ -844,15 +448,6 @@ export class Compiler {
     })
   }
 
-  private unreachableIf<T>(unreachable: boolean, compile: () => T): T {
-    if (unreachable) this.unreachable++
-    try {
-      return compile()
-    } finally {
-      if (unreachable) this.unreachable--
-    }
-  }
-
   /** GREATEST / LEAST: NULLs are ignored; NULL only when all arguments are. */
   private minMax(m: MinMaxExpr): Expr {
     const location = at(m)
@@ -902,12 +497,6 @@ const BUILTIN = new Set<string>([
   'date', 'time', 'timestamp', 'timestamptz', 'bytea',
 ])
 
-/** Node locations count Electric's `SELECT 1 WHERE ` prefix; report them within the where clause. */
-function at(node: unknown): number {
-  const loc = (node as { location?: number }).location
-  return Math.max((loc ?? PREFIX.length) - PREFIX.length, 0)
-}
-
 function hasColumnRef(node: unknown): boolean {
   if (node === null || typeof node !== 'object') return false
   if ('ColumnRef' in node) return true
@@ -917,11 +506,4 @@ function hasColumnRef(node: unknown): boolean {
 function listItems(node: Node | undefined): Node[] {
   if (node && 'List' in node) return node.List.items ?? []
   return node ? [node] : []
-}
-
-/** `a OR b OR …` where each is a LIKE (or such an OR) on the same column and case mapping: all their patterns. */
-function likeOfDisjuncts(args: readonly Expr[]): LikeCondition | undefined {
-  const first = args[0]?.like
-  if (!first || !args.every((a) => a.like && a.like.column === first.column && a.like.domain === first.domain)) return undefined
-  return { ...first, patterns: args.flatMap((a) => a.like!.patterns) }
 }

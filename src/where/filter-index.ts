@@ -6,7 +6,7 @@
 // value folded by the evaluator's own ILIKE case mapping), so a row visits only the shapes whose literal
 // its value has, in time ~ the value's length. The rest are evaluated one by one. Every candidate's full
 // where clause is evaluated, so `match` returns exactly the shapes whose where clause is TRUE for the row.
-import type { CompiledWhere, EqualityCondition, LikeCondition, Row } from './compile.js'
+import type { CompiledWhere, EqualityCondition, LikeCondition, Row } from './expr.js'
 import { likeRequirement, type LikeRequirement } from './like-pattern.js'
 import { AnchoredTermIndex, SubstringTermIndex } from './term-index.js'
 

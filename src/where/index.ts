@@ -1,11 +1,12 @@
 // Where clauses: parsed by the real Postgres parser, evaluated against rows with Postgres semantics,
 // and indexed for routing changes to shapes.
 import { BUILTIN_COLLATIONS, C_UTF8_DEFAULT, type Collation } from './collation.js'
-import { Compiler, type CompiledWhere } from './compile.js'
+import { Compiler } from './compile.js'
+import type { CompiledWhere } from './expr.js'
 import { parseWhere } from './parse.js'
 import { columnType, type ColumnTypes } from './types.js'
 
-export type { CompiledWhere, EqualityCondition, Row } from './compile.js'
+export type { CompiledWhere, EqualityCondition, Row } from './expr.js'
 export type { ColumnType, ColumnTypes } from './types.js'
 export type { Collation } from './collation.js'
 export { WhereError } from './errors.js'

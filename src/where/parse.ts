@@ -1,5 +1,6 @@
 // The real Postgres parser (libpg-query, wasm), loaded once when this module is first imported so that
-// parsing is synchronous afterwards.
+// parsing is synchronous afterwards, and positions within the where clause (AST locations count
+// Electric's `SELECT 1 WHERE ` prefix; errors report them without it).
 import { loadModule, parseSync, type Node } from 'libpg-query'
 import { WhereError } from './errors.js'
 
@@ -14,6 +15,12 @@ export const MAX_AST_DEPTH = 600
 
 /** What Electric prepends to a where clause before parsing it; AST locations count it too. */
 export const PREFIX = 'SELECT 1 WHERE '
+
+/** Node locations count Electric's `SELECT 1 WHERE ` prefix; report them within the where clause. */
+export function at(node: unknown): number {
+  const loc = (node as { location?: number }).location
+  return Math.max((loc ?? PREFIX.length) - PREFIX.length, 0)
+}
 
 /** Parses a where clause into its expression node. Throws WhereError on a syntax error. */
 export function parseWhere(where: string): Node {
