@@ -165,38 +165,34 @@ export abstract class OperatorCompiler extends ExprBuilder {
   }
 
   protected distinct(left: Expr, right: Expr, not: boolean, location: number): Expr {
-    const resolved = this.resolveCollated('=', left.type, right.type, [left, right], location, not ? ' (IS NOT DISTINCT FROM)' : ' (IS DISTINCT FROM)')
-    const l = this.coerce(left, resolved.left, 'IS DISTINCT FROM')
-    const r = this.coerce(right, resolved.right, 'IS DISTINCT FROM')
-    const equal = resolved.apply
-    const le = l.eval
-    const re = r.eval
-    return this.node({
-      type: BOOL, location, args: [l, r],
-      eval: () => {
-        const a = le()
-        const b = re()
-        const same = a === null || b === null ? a === b : equal(a, b) === true
-        return not ? same : !same
-      },
+    const suffix = not ? ' (IS NOT DISTINCT FROM)' : ' (IS DISTINCT FROM)'
+    return this.overEquality(left, right, location, suffix, 'IS DISTINCT FROM', () => BOOL, (a, b, equal) => {
+      const same = a === null || b === null ? a === b : equal(a, b)
+      return not ? same : !same
     })
   }
 
   protected nullif(left: Expr, right: Expr, location: number): Expr {
-    const resolved = this.resolveCollated('=', left.type, right.type, [left, right], location, ' (NULLIF)')
-    const l = this.coerce(left, resolved.left, 'NULLIF')
-    const r = this.coerce(right, resolved.right, 'NULLIF')
-    const equal = resolved.apply
+    return this.overEquality(left, right, location, ' (NULLIF)', 'NULLIF', (resolved) => resolved.left,
+      (a, b, equal) => (a !== null && b !== null && equal(a, b) ? null : a))
+  }
+
+  /**
+   * IS [NOT] DISTINCT FROM and NULLIF: `left = right` resolved (its collation checked, `suffix` naming the
+   * construct in a refusal) and its operands converted; `combine` gets both values and the equality.
+   */
+  private overEquality(
+    left: Expr, right: Expr, location: number, suffix: string, context: string, typeOf: (resolved: Operator) => PgType,
+    combine: (a: Value | null, b: Value | null, equal: (a: Value, b: Value) => boolean) => Value | null,
+  ): Expr {
+    const resolved = this.resolveCollated('=', left.type, right.type, [left, right], location, suffix)
+    const l = this.coerce(left, resolved.left, context)
+    const r = this.coerce(right, resolved.right, context)
+    const apply = resolved.apply
+    const equal = (a: Value, b: Value): boolean => apply(a, b) === true
     const le = l.eval
     const re = r.eval
-    return this.node({
-      type: resolved.left, location, args: [l, r],
-      eval: () => {
-        const a = le()
-        const b = re()
-        return a !== null && b !== null && equal(a, b) === true ? null : a
-      },
-    })
+    return this.node({ type: typeOf(resolved), location, args: [l, r], eval: () => combine(le(), re(), equal) })
   }
 }
 
