@@ -5,10 +5,10 @@ import pg from 'pg'
 import type { ShapeDefinition } from '../shape/definition.js'
 import type { FetchRequest, FetchResult, ShapeSource, SubsetRequest, SubsetResult } from '../source/source.js'
 import { logResponse } from './log-response.js'
-import { compileWhere, FilterIndex, type CompiledWhere } from '../where/index.js'
-import { qualified, quoteIdent, type TableInfo } from './catalog.js'
+import { FilterIndex, type CompiledWhere } from '../where/index.js'
+import { qualified, type TableInfo } from './catalog.js'
 import { shapeMessages, type ShapeChange } from './changes.js'
-import { EngineError, rejectedQuery } from './errors.js'
+import { EngineError } from './errors.js'
 import { formatOffset, parseOffset, type LogOffset } from './offset.js'
 import { lsnToBigInt } from './lsn.js'
 import { ReplicationStream } from './replication.js'
@@ -24,6 +24,7 @@ import {
 } from './relations.js'
 import { Publisher } from './publication.js'
 import { SlotGuard } from './slot.js'
+import { canonicalKey, compileWhereFor, selectColumns, translateSnapshotError } from './definitions.js'
 import { applyGuarded } from './apply-errors.js'
 import { SliceBudget } from './routing-budget.js'
 import { querySubset } from './subset.js'
@@ -603,48 +604,3 @@ function union<T>(a: Set<T> | undefined, b: Set<T> | undefined): Iterable<T> {
   if (!b || b.size === 0) return a
   return new Set([...a, ...b])
 }
-
-function selectColumns(table: TableInfo, columns: string[] | undefined): string[] {
-  if (!columns) return table.columns.map((c) => c.name)
-  const unknown = columns.filter((c) => !table.byName.has(c))
-  if (unknown.length) throw new EngineError('columns', `Unknown column${unknown.length > 1 ? 's' : ''}: ${unknown.map((c) => quoteIdent(c)).join(', ')}`)
-  const missing = table.primaryKey.filter((c) => !columns.includes(c))
-  if (missing.length && table.columns.some((c) => c.pkIndex !== undefined)) {
-    throw new EngineError('columns', `The list of columns must include all primary key columns, missing: ${missing.map(quoteIdent).join(', ')}`)
-  }
-  return table.columns.map((c) => c.name).filter((c) => columns.includes(c))
-}
-
-function compileWhereFor(table: TableInfo, where: string, params: string[]): CompiledWhere {
-  const types = new Map(table.columns.map((c) => [c.name, { type: c.type, dims: c.dims, isEnum: c.isEnum, enumLabels: c.enumLabels, collation: c.collation }]))
-  try {
-    return compileWhere(where, types, params, { defaultCollation: table.defaultCollation })
-  } catch (error) {
-    throw new EngineError('where', (error as Error).message)
-  }
-}
-
-function translateSnapshotError(error: unknown, table: TableInfo): Error {
-  if (error instanceof EngineError) return error
-  if (isTableChange(error)) return new TableChangedError(table)
-  // Errors Postgres raises for the where clause itself (bad cast, too many parameters) are the client's.
-  return rejectedQuery(error, 'where') ?? error as Error
-}
-
-const canonicalKeys = new WeakMap<object, [string?, string?]>()
-
-/** The definition's identity as a string; cached per definition object (readers pass the same one each fetch). */
-export function canonicalKey(definition: ShapeDefinition & { changesOnly?: boolean }, changesOnly = definition.changesOnly ?? false): string {
-  let keys = canonicalKeys.get(definition)
-  if (!keys) canonicalKeys.set(definition, (keys = []))
-  return (keys[changesOnly ? 1 : 0] ??= computeKey(definition, changesOnly))
-}
-
-function computeKey(definition: ShapeDefinition, changesOnly: boolean): string {
-  return JSON.stringify([
-    definition.namespace, definition.table, definition.where ?? null, definition.params ?? [],
-    definition.columns ? [...definition.columns].sort() : null, definition.replica, changesOnly,
-  ])
-}
-
-
