@@ -165,7 +165,8 @@ export class CatalogWatch {
           this.onStale(known, undefined)
           continue
         }
-        if (this.fingerprints.get(known) === row.fingerprint) continue
+        // The fingerprint leaves out the OID: a table dropped and recreated alike between two passes has the same one.
+        if (row.oid === known.oid && this.fingerprints.get(known) === row.fingerprint) continue
         let current: TableInfo | undefined
         try {
           current = await loadTable(this.pool, known.namespace, known.table)
