@@ -140,11 +140,12 @@ export async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context
         if (socket) {
           if (socket.bufferedAmount > highWater) await whenWritable(socket, context.flow, signal)
           if (socket.readyState !== OPEN) return // closing: nothing more can be sent
-          corkForTurn(socket)
         }
         const turn = shareTurn() // one subscription's snapshot cannot hold the event loop
         if (turn) await turn
         if (signal?.aborted) return
+        // After the waits: a cork taken before them would be released at the end of an earlier turn.
+        if (socket) corkForTurn(socket)
         last = position
         yielded = true
         yield tracked(ids.encode(position), event.type === 'up-to-date' ? upToDate : event)
