@@ -44,18 +44,6 @@ export class EventIds {
     return id
   }
 
-  /** The id of each shared event at its last position: every reader of a log entry asks for the same one. */
-  private readonly byEvent = new WeakMap<object, { position: EventPosition; id: string }>()
-
-  /** `encode(position)` for `event`, an immutable object every reader of this position shares. */
-  encodeFor(event: object, position: EventPosition): string {
-    const cached = this.byEvent.get(event)
-    if (cached && samePosition(cached.position, position)) return cached.id
-    const id = this.encode(position)
-    this.byEvent.set(event, { position, id })
-    return id
-  }
-
   /** The position an id names, or `undefined` if it is malformed or not signed with this key. */
   decode(id: unknown): EventPosition | undefined {
     if (typeof id !== 'string' || id.length > 512) return undefined
@@ -73,6 +61,3 @@ export class EventIds {
     return createHmac('sha256', this.key).update(payload).digest('base64url').slice(0, macLength)
   }
 }
-
-const samePosition = (a: EventPosition, b: EventPosition) =>
-  a.offset === b.offset && a.handle === b.handle && a.skip === b.skip && a.kind === b.kind

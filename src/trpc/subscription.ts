@@ -150,7 +150,7 @@ export async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context
           if (socket) corkForTurn(socket)
           last = position
           yielded = true
-          yield isChange(event) ? tracked(ids.encodeFor(event, position), event) : tracked(ids.encode(position), event.type === 'up-to-date' ? upToDate : event)
+          yield tracked(ids.encode(position), event.type === 'up-to-date' ? upToDate : event)
         }
         return
       } catch (error) {
