@@ -59,12 +59,3 @@ const refused = (error: LimitError) => new TRPCError({ code: 'BAD_REQUEST', mess
 function definitionKey(d: ShapeDefinition): string {
   return JSON.stringify([d.namespace, d.table, d.where ?? null, d.params ?? [], d.columns ? [...d.columns].sort() : null, d.replica])
 }
-
-/** `events`, calling `release` once it ends, however it ends. */
-export async function* releasing<T>(events: AsyncGenerator<T, void>, release: () => void): AsyncGenerator<T, void> {
-  try {
-    yield* events
-  } finally {
-    release()
-  }
-}

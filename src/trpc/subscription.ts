@@ -11,7 +11,7 @@ import type { SyncEvent } from '../sync/events.js'
 import type { Shape } from '../sync/shape.js'
 import type { Sync } from '../sync/sync.js'
 import { EventIds, type EventKind, type EventPosition } from './event-id.js'
-import { holdSubscription, releasing } from './connection-limits.js'
+import { holdSubscription } from './connection-limits.js'
 import { corkForTurn, defaultHighWater, socketOf, whenWritable, type FlowControl } from './socket.js'
 import { plainJson, shareEncoding } from './transformer.js'
 import { heldTooLong, nextTurn } from '../source/turn-budget.js'
@@ -55,10 +55,9 @@ export function shapeSubscription<C, I, Row>(
     const release = holdSubscription(opts.ctx, shape.definition, sync.limits)
     opts.signal?.addEventListener('abort', release, { once: true })
     try {
-      const events = trackedEvents(sync, shape, {
-        ids, flow: options, signal: opts.signal, socket: socketOf(opts.ctx), lastEventId: await lastEventIdOf(opts),
+      return trackedEvents(sync, shape, {
+        ids, flow: options, signal: opts.signal, socket: socketOf(opts.ctx), lastEventId: await lastEventIdOf(opts), onEnd: release,
       })
-      return releasing(events, release)
     } catch (error) {
       release()
       throw error
@@ -84,6 +83,8 @@ export interface StreamContext {
   signal: AbortSignal | undefined
   socket: WebSocket | undefined
   lastEventId: string | undefined
+  /** Called once the stream ends, however it ends (in the generator itself: no wrapper generator per event). */
+  onEnd?: () => void
 }
 
 // Control events without data: one object for every reader, serialized without a superjson walk.
@@ -94,69 +95,77 @@ const upToDate: SyncEvent<never> = plainJson({ type: 'up-to-date' })
 const isSnapshotOffset = (offset: string) => offset === '-1' || offset.startsWith('0_')
 
 export async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context: StreamContext): AsyncGenerator<TrackedEnvelope<SyncEvent<Row>>, void> {
-  const { ids, signal, socket } = context
-  const highWater = context.flow.highWaterBytes ?? defaultHighWater
-  let resume = context.lastEventId === undefined ? undefined : ids.decode(context.lastEventId)
-  // Forged, malformed or signed with another key: start over, telling the client to drop what it has.
-  if (context.lastEventId !== undefined && !resume) yield tracked(ids.encode(restart('_')), mustRefetch)
+  try {
+    const { ids, signal, socket } = context
+    const highWater = context.flow.highWaterBytes ?? defaultHighWater
+    let resume = context.lastEventId === undefined ? undefined : ids.decode(context.lastEventId)
+    // Forged, malformed or signed with another key: start over, telling the client to drop what it has.
+    if (context.lastEventId !== undefined && !resume) yield tracked(ids.encode(restart('_')), mustRefetch)
 
-  for (;;) {
-    let yielded = false
-    // Snapshot rows of the resume position's chunk still to skip (the client has them).
-    let toSkip = resume?.kind === 'row' ? resume.skip : 0
-    // Rows delivered so far at the current (handle, snapshot offset).
-    let rowGroup = resume?.kind === 'row' ? `${resume.handle}:${resume.offset}` : ''
-    let rowCount = toSkip
-    // The last event delivered, to drop an up-to-date that repeats it (idle long-poll timeouts).
-    let last: EventPosition | undefined = resume
-    try {
-      for await (const { event, handle, offset } of sync.events(shape, { offset: resume?.offset, handle: resume?.handle, signal, turnGroup: socket })) {
-        if (toSkip > 0) {
-          if (handle !== resume!.handle) {
-            // Resuming inside the first chunk (offset -1) found a different log: the client's rows are stale.
-            toSkip = 0
-            rowGroup = ''
-            yield tracked(ids.encode(restart(handle)), mustRefetch)
-          } else if (offset === resume!.offset && isChange(event)) {
-            toSkip--
-            continue
-          } else {
-            toSkip = 0
+    for (;;) {
+      let yielded = false
+      // Snapshot rows of the resume position's chunk still to skip (the client has them).
+      let toSkip = resume?.kind === 'row' ? resume.skip : 0
+      // Rows delivered so far at the current (handle, snapshot offset).
+      let rowGroup = resume?.kind === 'row' ? `${resume.handle}:${resume.offset}` : ''
+      let rowCount = toSkip
+      // The last event delivered, to drop an up-to-date that repeats it (idle long-poll timeouts).
+      let last: EventPosition | undefined = resume
+      try {
+        for await (const { event, handle, offset } of sync.events(shape, { offset: resume?.offset, handle: resume?.handle, signal, turnGroup: socket })) {
+          if (toSkip > 0) {
+            if (handle !== resume!.handle) {
+              // Resuming inside the first chunk (offset -1) found a different log: the client's rows are stale.
+              toSkip = 0
+              rowGroup = ''
+              yield tracked(ids.encode(restart(handle)), mustRefetch)
+            } else if (offset === resume!.offset && isChange(event)) {
+              toSkip--
+              continue
+            } else {
+              toSkip = 0
+            }
           }
+          const kind = kindOf(event, offset)
+          let skip = 0
+          if (kind === 'row') {
+            const group = `${handle}:${offset}`
+            rowCount = group === rowGroup ? rowCount + 1 : 1
+            rowGroup = group
+            skip = rowCount
+          } else {
+            rowGroup = ''
+            if (kind === 'up-to-date' && last?.kind === 'up-to-date' && last.offset === offset && last.handle === handle) continue
+          }
+          const position: EventPosition = { kind, skip, offset, handle }
+          if (isChange(event)) shareEncoding(event)
+          if (socket) {
+            if (socket.bufferedAmount > highWater) await whenWritable(socket, context.flow, signal)
+            if (socket.readyState !== OPEN) return // closing: nothing more can be sent
+          }
+          // Subscriptions woken together (by one commit, a drain) or sending a large snapshot take turns by
+          // connection, so none holds the event loop and no connection's changes wait behind another's.
+          while (heldTooLong()) await nextTurn(socket)
+          if (signal?.aborted) return
+          // After the waits: a cork taken before them would be released at the end of an earlier turn.
+          if (socket) {
+            if (socket.readyState !== OPEN) return
+            corkForTurn(socket)
+          }
+          last = position
+          yielded = true
+          yield tracked(ids.encode(position), event.type === 'up-to-date' ? upToDate : event)
         }
-        const kind = kindOf(event, offset)
-        let skip = 0
-        if (kind === 'row') {
-          const group = `${handle}:${offset}`
-          rowCount = group === rowGroup ? rowCount + 1 : 1
-          rowGroup = group
-          skip = rowCount
-        } else {
-          rowGroup = ''
-          if (kind === 'up-to-date' && last?.kind === 'up-to-date' && last.offset === offset && last.handle === handle) continue
-        }
-        const position: EventPosition = { kind, skip, offset, handle }
-        if (isChange(event)) shareEncoding(event)
-        if (socket && socket.bufferedAmount > highWater) await whenWritable(socket, context.flow, signal)
-        // Subscriptions woken together (by one commit, a drain) or sending a large snapshot take turns by
-        // connection, so none holds the event loop and no connection's changes wait behind another's.
-        while (heldTooLong()) await nextTurn(socket)
-        if (socket) {
-          if (socket.readyState !== OPEN) return // closing: nothing more can be sent
-          corkForTurn(socket)
-        }
-        if (signal?.aborted) return
-        last = position
-        yielded = true
-        yield tracked(ids.encode(position), event.type === 'up-to-date' ? upToDate : event)
+        return
+      } catch (error) {
+        // The resume position no longer exists (e.g. an offset past the log after a restart): start over.
+        if (!resume || yielded || signal?.aborted || !isClientError(error)) throw sourceError(error)
+        resume = undefined
+        yield tracked(ids.encode(restart('_')), mustRefetch)
       }
-      return
-    } catch (error) {
-      // The resume position no longer exists (e.g. an offset past the log after a restart): start over.
-      if (!resume || yielded || signal?.aborted || !isClientError(error)) throw sourceError(error)
-      resume = undefined
-      yield tracked(ids.encode(restart('_')), mustRefetch)
     }
+  } finally {
+    context.onEnd?.()
   }
 }
 
