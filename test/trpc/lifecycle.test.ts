@@ -67,9 +67,18 @@ describe('subscription lifecycle', () => {
     expect(listeners()).toBe(baseline.listeners)
     expect((await app.engine()).stats().shapes).toBe(baseline.shapes)
     expect(logs.every((log) => !log.rotated)).toBe(true)
-    const grown = heapAfterGc() - baseline.heap
     // A leak of 150 bytes per cycle would be 1.5 MB.
-    expect(grown).toBeLessThan(1.5 * 1024 * 1024)
+    const limit = 1.5 * 1024 * 1024
+    let grown = heapAfterGc() - baseline.heap
+    if (grown >= limit) {
+      // On a loaded machine the warm-up may not have reached the plateau (compiled code, caches): a leak
+      // grows as much again over another 10,000 cycles, a late warm-up does not.
+      const before = heapAfterGc()
+      await cycles(10_000)
+      await idle()
+      grown = heapAfterGc() - before
+    }
+    expect(grown).toBeLessThan(limit)
   })
 
   it('answers a live read whose reader has already gone at once, holding no reader', async () => {
