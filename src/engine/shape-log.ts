@@ -45,6 +45,8 @@ export interface ReadResult {
   encoded(): string[]
   /** The messages one at a time (a snapshot chunk's parsed as they are taken). */
   each(): Iterable<Message>
+  /** A snapshot chunk's read: the JSON array text of its messages and `extra`, in slices of the chunk's text. */
+  arrayPieces?(extra: readonly string[]): Iterable<string>
   /** Next offset for the reader. */
   offset: LogOffset
   /** The read reached the end of the log (after the snapshot). */
@@ -113,16 +115,15 @@ export class ShapeLog {
     return this.entries.at(-1)?.offset ?? this.snapshotEnd
   }
 
-  /** Builds the snapshot chunks from rows (Postgres text values) and the snapshot's bounds. */
-  loadSnapshot(rows: AsyncIterable<TextRow[]> | TextRow[][], bounds: SnapshotBounds): Promise<void> {
+  /** Builds the snapshot chunks from the rows' message texts (./snapshot-json.ts) and the snapshot's bounds. */
+  loadSnapshot(rows: AsyncIterable<string[]> | string[][], bounds: SnapshotBounds): Promise<void> {
     return (async () => {
       // Electric's snapshot rule: a row's JSON bytes plus one (its line break in Electric's storage).
       const chunker = new Chunker(this.options.chunkBytes)
       let chunk: string[] = []
       for await (const batch of rows) {
         if (this.rotated) return // evicted or dropped while the snapshot runs: keep nothing
-        for (const row of batch) {
-          const json = JSON.stringify({ key: this.keyOf(row), value: this.project(row), headers: { operation: 'insert', relation: this.relation } })
+        for (const json of batch) {
           chunk.push(json)
           if (chunker.add(snapshotRowBytes(json))) {
             this.addChunk(chunk)
@@ -200,6 +201,7 @@ export class ShapeLog {
       const chunk = this.chunks[index]!
       return {
         count: chunk.count, messages: () => chunk.messages(), encoded: () => chunk.encoded(), each: () => chunk.each(),
+        arrayPieces: (extra) => chunk.arrayPieces(extra),
         offset: { tx: 0n, op: index }, upToDate: isLast && after.tx >= 0n && this.entries.length === 0,
       }
     }

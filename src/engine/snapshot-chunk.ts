@@ -40,6 +40,36 @@ export class SnapshotChunk {
     return out
   }
 
+  /**
+   * The chunk as a JSON array, with `extra` (JSON texts of more messages) appended, in pieces of about
+   * `pieceChars` cut between messages (never inside one, so no piece splits a surrogate pair): slices of
+   * the chunk's text, sent as they are.
+   */
+  *arrayPieces(extra: readonly string[] = [], pieceChars = 256 * 1024): Generator<string> {
+    const ends = this.ends
+    const last = ends.length - 1
+    let start = 0
+    let i = 0
+    while (i <= last) {
+      // The first message ending at or past start + pieceChars closes the piece (binary search).
+      let lo = i
+      let hi = last
+      const target = start + pieceChars
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1
+        if (ends[mid]! < target) lo = mid + 1
+        else hi = mid
+      }
+      i = lo + 1
+      // The last piece leaves off the closing bracket when there is more to append.
+      const end = i > last ? (extra.length ? ends[last]! : ends[last]! + 1) : ends[lo]!
+      yield this.text.slice(start, end)
+      start = end
+    }
+    if (ends.length === 0 && !extra.length) yield '[]'
+    else if (extra.length) yield `${ends.length === 0 ? '[' : ','}${extra.join(',')}]`
+  }
+
   /** The messages, parsed for this read. */
   messages(): Message[] {
     return JSON.parse(this.text) as Message[]
