@@ -121,25 +121,30 @@ export class ShapeLog {
       // Electric's snapshot rule: a row's JSON bytes plus one (its line break in Electric's storage).
       const chunker = new Chunker(this.options.chunkBytes)
       let chunk: string[] = []
+      // Whether the open chunk is all ASCII so far: its UTF-8 bytes (counted anyway) equal its length.
+      let ascii = true
       for await (const batch of rows) {
         if (this.rotated) return // evicted or dropped while the snapshot runs: keep nothing
         for (const json of batch) {
           chunk.push(json)
-          if (chunker.add(snapshotRowBytes(json))) {
-            this.addChunk(chunk)
+          const bytes = snapshotRowBytes(json)
+          ascii &&= bytes === json.length + 1
+          if (chunker.add(bytes)) {
+            this.addChunk(chunk, ascii)
             chunk = []
+            ascii = true
           }
         }
       }
       chunk.push(JSON.stringify({ headers: { control: 'snapshot-end', ...bounds } }))
-      this.addChunk(chunk)
+      this.addChunk(chunk, ascii)
       this.bounds = bounds
       this.visibility = { xmin: BigInt(bounds.xmin), xmax: BigInt(bounds.xmax), xip: new Set(bounds.xip_list.map(BigInt)) }
     })()
   }
 
-  private addChunk(encoded: string[]): void {
-    const chunk = new SnapshotChunk(encoded)
+  private addChunk(encoded: string[], ascii: boolean): void {
+    const chunk = new SnapshotChunk(encoded, ascii)
     this.chunks.push(chunk)
     this.charge(chunk.heapBytes)
   }

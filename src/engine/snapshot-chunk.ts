@@ -13,7 +13,8 @@ export class SnapshotChunk {
   /** Heap the chunk holds: the text (two bytes a character when it is not all Latin-1) and the positions. */
   readonly heapBytes: number
 
-  constructor(encoded: readonly string[]) {
+  /** `ascii`: the caller knows every message is ASCII (its UTF-8 bytes equal its length), which spares a scan. */
+  constructor(encoded: readonly string[], ascii = false) {
     this.text = `[${encoded.join(',')}]`
     this.ends = new Uint32Array(encoded.length)
     let at = 1
@@ -22,7 +23,7 @@ export class SnapshotChunk {
       this.ends[i] = at
       at += 1
     }
-    this.heapBytes = this.text.length * (isOneByte(this.text) ? 1 : 2) + this.ends.byteLength + chunkOverhead
+    this.heapBytes = this.text.length * (ascii || isOneByte(this.text) ? 1 : 2) + this.ends.byteLength + chunkOverhead
   }
 
   get count(): number {
