@@ -2,7 +2,8 @@
 // - http.initial_sync_100k.ms: a 100k-row shape through sync.handler into Electric's ShapeStream until
 //   up-to-date (a new shape each time: snapshot query, chunking, serving, client parsing), against
 //   prisma.find_many_100k.ms, findMany of the same rows; `.warm_ms` is the same read of a shape whose
-//   log already exists (what every client after the first gets).
+//   log already exists (what every client after the first gets); `.server_ms` / `.warm_server_ms` are the
+//   same reads with the bodies downloaded but not parsed (the server's share; the rest is the client's).
 // - http.longpoll_1000.p50_ms / .p99_ms: 1,000 concurrent long-poll clients on one shape (in a worker
 //   thread, so they do not share the server's event loop), one committed insert → each client has it.
 // Run alone with `npx tsx bench/http.ts [--quick]`; `runHttpBench` is what bench/index.ts calls.
@@ -38,12 +39,18 @@ export async function runHttpBench(server: PostgresServer, { quick }: { quick: b
 
     const cold: number[] = []
     const warm: number[] = []
+    const coldServer: number[] = []
+    const warmServer: number[] = []
     for (let i = 0; i < repetitions; i++) {
       // A where clause that keeps every row but is new each time: a new shape, snapshotted from Postgres.
       const url = `${http.url}/shape?rep=${i}`
       http.where = `owner_id <> 'nobody-${i}'`
       cold.push(await syncAll(url, rows))
       warm.push(await syncAll(url, rows))
+      // The server's part alone: the same requests, their bodies read but not parsed.
+      http.where = `owner_id <> 'nobody-raw-${i}'`
+      coldServer.push(await downloadAll(`${http.url}/shape?raw=${i}`))
+      warmServer.push(await downloadAll(`${http.url}/shape?raw=${i}`))
     }
     const findMany: number[] = []
     for (let i = 0; i < repetitions; i++) {
@@ -56,6 +63,8 @@ export async function runHttpBench(server: PostgresServer, { quick }: { quick: b
     results['http.initial_sync_100k.warm_ms'] = round(median(warm), 1)
     results['prisma.find_many_100k.ms'] = round(median(findMany), 1)
     results['http.initial_sync_100k.ratio_to_find_many'] = round(median(cold) / median(findMany), 2)
+    results['http.initial_sync_100k.server_ms'] = round(median(coldServer), 1)
+    results['http.initial_sync_100k.warm_server_ms'] = round(median(warmServer), 1)
 
     const latency = await longPoll(sync, http, pool, clients, repetitions)
     results['http.longpoll_1000.p50_ms'] = round(latency.p50, 2)
@@ -111,6 +120,19 @@ async function syncAll(url: string, rows: number): Promise<number> {
 
 /** How long a repetition waits for every client; one that has not got the change by then is slow. */
 const DELIVERY_TIMEOUT_MS = 30_000
+
+/** ms to read every response of a shape up to up-to-date without parsing them (the server's share of syncAll). */
+async function downloadAll(url: string): Promise<number> {
+  const start = performance.now()
+  let response = await fetch(`${url}&offset=-1`)
+  await response.arrayBuffer()
+  while (!response.headers.has('electric-up-to-date')) {
+    const { headers } = response
+    response = await fetch(`${url}&offset=${headers.get('electric-offset')}&handle=${headers.get('electric-handle')}`)
+    await response.arrayBuffer()
+  }
+  return performance.now() - start
+}
 
 /**
  * Commit → client latency for `clients` long-polls on one shape: every client holds a live request;

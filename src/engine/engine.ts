@@ -437,10 +437,8 @@ export class EmbeddedEngine implements ShapeSource {
     this.joinedMidTransaction?.add(log)
     this.wheres.set(log, where)
     try {
-      // The snapshot reads every column the key needs too, so deletes and key changes can be keyed.
-      const read = [...new Set([...columns, ...table.primaryKey])]
       await takeSnapshot(this.snapshotPool, {
-        table, columns: read, where: definition.where, params: definition.params, boundsOnly: definition.changesOnly,
+        table, columns, where: definition.where, params: definition.params, boundsOnly: definition.changesOnly,
       }, (bounds, rows) => log.loadSnapshot(rows, bounds))
     } catch (error) {
       this.drop(log, 'error')

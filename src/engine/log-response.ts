@@ -33,5 +33,8 @@ export function logResponse(log: ShapeLog, read: ReadResult | undefined, offset:
       }
       return encoded
     },
+    ...(read?.arrayPieces && {
+      arrayPieces: () => read.arrayPieces!(control ? [JSON.stringify(control)] : []),
+    }),
   }
 }

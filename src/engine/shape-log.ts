@@ -45,6 +45,8 @@ export interface ReadResult {
   encoded(): string[]
   /** The messages one at a time (a snapshot chunk's parsed as they are taken). */
   each(): Iterable<Message>
+  /** A snapshot chunk's read: the JSON array text of its messages and `extra`, in slices of the chunk's text. */
+  arrayPieces?(extra: readonly string[]): Iterable<string>
   /** Next offset for the reader. */
   offset: LogOffset
   /** The read reached the end of the log (after the snapshot). */
@@ -113,32 +115,36 @@ export class ShapeLog {
     return this.entries.at(-1)?.offset ?? this.snapshotEnd
   }
 
-  /** Builds the snapshot chunks from rows (Postgres text values) and the snapshot's bounds. */
-  loadSnapshot(rows: AsyncIterable<TextRow[]> | TextRow[][], bounds: SnapshotBounds): Promise<void> {
+  /** Builds the snapshot chunks from the rows' message texts (./snapshot-json.ts) and the snapshot's bounds. */
+  loadSnapshot(rows: AsyncIterable<string[]> | string[][], bounds: SnapshotBounds): Promise<void> {
     return (async () => {
       // Electric's snapshot rule: a row's JSON bytes plus one (its line break in Electric's storage).
       const chunker = new Chunker(this.options.chunkBytes)
       let chunk: string[] = []
+      // Whether the open chunk is all ASCII so far: its UTF-8 bytes (counted anyway) equal its length.
+      let ascii = true
       for await (const batch of rows) {
         if (this.rotated) return // evicted or dropped while the snapshot runs: keep nothing
-        for (const row of batch) {
-          const json = JSON.stringify({ key: this.keyOf(row), value: this.project(row), headers: { operation: 'insert', relation: this.relation } })
+        for (const json of batch) {
           chunk.push(json)
-          if (chunker.add(snapshotRowBytes(json))) {
-            this.addChunk(chunk)
+          const bytes = snapshotRowBytes(json)
+          ascii &&= bytes === json.length + 1
+          if (chunker.add(bytes)) {
+            this.addChunk(chunk, ascii)
             chunk = []
+            ascii = true
           }
         }
       }
       chunk.push(JSON.stringify({ headers: { control: 'snapshot-end', ...bounds } }))
-      this.addChunk(chunk)
+      this.addChunk(chunk, ascii)
       this.bounds = bounds
       this.visibility = { xmin: BigInt(bounds.xmin), xmax: BigInt(bounds.xmax), xip: new Set(bounds.xip_list.map(BigInt)) }
     })()
   }
 
-  private addChunk(encoded: string[]): void {
-    const chunk = new SnapshotChunk(encoded)
+  private addChunk(encoded: string[], ascii: boolean): void {
+    const chunk = new SnapshotChunk(encoded, ascii)
     this.chunks.push(chunk)
     this.charge(chunk.heapBytes)
   }
@@ -200,6 +206,7 @@ export class ShapeLog {
       const chunk = this.chunks[index]!
       return {
         count: chunk.count, messages: () => chunk.messages(), encoded: () => chunk.encoded(), each: () => chunk.each(),
+        arrayPieces: (extra) => chunk.arrayPieces(extra),
         offset: { tx: 0n, op: index }, upToDate: isLast && after.tx >= 0n && this.entries.length === 0,
       }
     }

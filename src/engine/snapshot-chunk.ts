@@ -13,7 +13,8 @@ export class SnapshotChunk {
   /** Heap the chunk holds: the text (two bytes a character when it is not all Latin-1) and the positions. */
   readonly heapBytes: number
 
-  constructor(encoded: readonly string[]) {
+  /** `ascii`: the caller knows every message is ASCII (its UTF-8 bytes equal its length), which spares a scan. */
+  constructor(encoded: readonly string[], ascii = false) {
     this.text = `[${encoded.join(',')}]`
     this.ends = new Uint32Array(encoded.length)
     let at = 1
@@ -22,7 +23,7 @@ export class SnapshotChunk {
       this.ends[i] = at
       at += 1
     }
-    this.heapBytes = this.text.length * (isOneByte(this.text) ? 1 : 2) + this.ends.byteLength + chunkOverhead
+    this.heapBytes = this.text.length * (ascii || isOneByte(this.text) ? 1 : 2) + this.ends.byteLength + chunkOverhead
   }
 
   get count(): number {
@@ -38,6 +39,36 @@ export class SnapshotChunk {
       start = this.ends[i]! + 1
     }
     return out
+  }
+
+  /**
+   * The chunk as a JSON array, with `extra` (JSON texts of more messages) appended, in pieces of about
+   * `pieceChars` cut between messages (never inside one, so no piece splits a surrogate pair): slices of
+   * the chunk's text, sent as they are.
+   */
+  *arrayPieces(extra: readonly string[] = [], pieceChars = 256 * 1024): Generator<string> {
+    const ends = this.ends
+    const last = ends.length - 1
+    let start = 0
+    let i = 0
+    while (i <= last) {
+      // The first message ending at or past start + pieceChars closes the piece (binary search).
+      let lo = i
+      let hi = last
+      const target = start + pieceChars
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1
+        if (ends[mid]! < target) lo = mid + 1
+        else hi = mid
+      }
+      i = lo + 1
+      // The last piece leaves off the closing bracket when there is more to append.
+      const end = i > last ? (extra.length ? ends[last]! : ends[last]! + 1) : ends[lo]!
+      yield this.text.slice(start, end)
+      start = end
+    }
+    if (ends.length === 0 && !extra.length) yield '[]'
+    else if (extra.length) yield `${ends.length === 0 ? '[' : ','}${extra.join(',')}]`
   }
 
   /** The messages, parsed for this read. */

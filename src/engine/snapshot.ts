@@ -1,10 +1,11 @@
 // The initial rows of a shape: one REPEATABLE READ READ ONLY transaction that records
 // pg_current_snapshot() (to know which replicated transactions the rows already contain) and reads
-// the rows as Postgres text, in batches through a cursor.
+// each row as the JSON text of its insert message (built by Postgres, ./snapshot-json.ts), in batches
+// through a cursor.
 import type pg from 'pg'
 import type { SnapshotBounds } from '../source/messages.js'
-import { qualified, quoteIdent, type TableInfo } from './catalog.js'
-import type { TextRow } from './transaction.js'
+import { qualified, type TableInfo } from './catalog.js'
+import { snapshotMessageSql } from './snapshot-json.js'
 
 /** Display settings Electric forces on its sessions, so values have one text form. */
 export const displaySettings: Record<string, string> = {
@@ -17,7 +18,7 @@ export const displaySettings: Record<string, string> = {
 
 export interface SnapshotQuery {
   table: TableInfo
-  /** Columns to read: every column the where clause or the key needs, plus the selected ones. */
+  /** The selected columns, in table order (the message's value; its key is the table's primary key). */
   columns: string[]
   where?: string
   params?: string[]
@@ -28,12 +29,12 @@ export interface SnapshotQuery {
 const batchRows = 5000
 
 /**
- * Runs the snapshot; `consume` receives the bounds first and then the rows, batch by batch, while the
- * transaction is open.
+ * Runs the snapshot; `consume` receives the bounds first and then the rows' message texts, batch by
+ * batch, while the transaction is open.
  */
 export async function takeSnapshot(
   pool: pg.Pool, query: SnapshotQuery,
-  consume: (bounds: SnapshotBounds, rows: AsyncIterable<TextRow[]>) => Promise<void>,
+  consume: (bounds: SnapshotBounds, rows: AsyncIterable<string[]>) => Promise<void>,
 ): Promise<void> {
   const client = await pool.connect()
   let failed = false
@@ -46,28 +47,27 @@ export async function takeSnapshot(
     const [xmin, xmax, xip] = rows[0]!.snapshot.split(':') as [string, string, string]
     const bounds: SnapshotBounds = { xmin, xmax, xip_list: xip ? xip.split(',') : [] }
     if (!query.boundsOnly) {
-      const select = query.columns.map((c) => {
-        const type = query.table.byName.get(c)!.type
-        // bpchar::text drops the padding; concat() keeps it, as Electric does.
-        return type === 'bpchar' && query.table.byName.get(c)!.dims === 0 ? `concat(${quoteIdent(c)})` : `${quoteIdent(c)}::text`
-      })
       await client.query(
-        `DECLARE trpc_sync_snapshot NO SCROLL CURSOR FOR SELECT ${select.join(', ')} FROM ${qualified(query.table.namespace, query.table.table)}` +
+        `DECLARE trpc_sync_snapshot NO SCROLL CURSOR FOR SELECT ${snapshotMessageSql(query.table, query.columns)} FROM ${qualified(query.table.namespace, query.table.table)}` +
           (query.where ? ` WHERE ${query.where}` : ''),
         query.params ?? [],
       )
     }
-    const columns = query.columns
-    async function* batches(): AsyncIterable<TextRow[]> {
+    const fetch = () => {
+      const next = client.query<[string]>({ text: `FETCH ${batchRows} FROM trpc_sync_snapshot`, rowMode: 'array' })
+      next.catch(() => {}) // awaited below, or abandoned when the consumer stops early (the transaction's end reports it)
+      return next
+    }
+    async function* batches(): AsyncIterable<string[]> {
       if (query.boundsOnly) return
+      // One FETCH ahead: Postgres builds the next batch while this one is taken.
+      let next = fetch()
       for (;;) {
-        const result = await client.query<(string | null)[]>({ text: `FETCH ${batchRows} FROM trpc_sync_snapshot`, rowMode: 'array' })
+        const result = await next
         if (result.rows.length === 0) return
-        yield result.rows.map((values) => {
-          const row: TextRow = {}
-          for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i] ?? null
-          return row
-        })
+        if (result.rows.length === batchRows) next = fetch()
+        yield result.rows.map((row) => row[0])
+        if (result.rows.length < batchRows) return
       }
     }
     await consume(bounds, batches())

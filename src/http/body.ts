@@ -28,6 +28,20 @@ async function* jsonPieces(items: readonly string[]): AsyncGenerator<string> {
   yield `${piece}]`
 }
 
+/** A body already cut into pieces (a snapshot chunk's text): one string when it is one piece, else streamed. */
+export function fromPieces(pieces: Iterable<string>): string | AsyncGenerator<string> {
+  const iterator = pieces[Symbol.iterator]()
+  const first = iterator.next()
+  if (first.done) return ''
+  const second = iterator.next()
+  if (second.done) return first.value
+  return (async function* () {
+    yield first.value
+    yield second.value
+    for (let step = iterator.next(); !step.done; step = iterator.next()) yield step.value
+  })()
+}
+
 /** One SSE event per message: `data: <json>\n\n`. */
 export function sseEvents(items: readonly string[]): string {
   let out = ''

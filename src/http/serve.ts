@@ -3,7 +3,7 @@
 import { isChangeMessage, type Message } from '../source/messages.js'
 import type { FetchResult, ShapeSource } from '../source/source.js'
 import type { Shape } from '../sync/shape.js'
-import { jsonArray } from './body.js'
+import { fromPieces, jsonArray } from './body.js'
 import { nextCursor } from './cursor.js'
 import type { ServeOptions } from './options.js'
 import type { ClientParams } from './params.js'
@@ -39,7 +39,16 @@ export async function serveLog(source: ShapeSource, shape: Shape<unknown>, ctx: 
     delete headers['electric-schema']
     return { status: 304, headers }
   }
-  return { status: 200, headers, body: jsonArray(encodeMessages(result.messages, result.encoded, shape.transform)) }
+  return { status: 200, headers, body: logBody(result, shape.transform) }
+}
+
+/**
+ * A log response's body: the source's JSON array text as it keeps it (a snapshot chunk), else the
+ * messages' shared JSON texts joined; messages are parsed only for a transform.
+ */
+function logBody(result: Extract<FetchResult, { status: 'ok' }>, transform: Shape<unknown>['transform']): HttpResult['body'] {
+  if (transform) return jsonArray(encodeMessages(result.messages, result.encoded, transform))
+  return result.arrayPieces ? fromPieces(result.arrayPieces()) : jsonArray(result.encoded)
 }
 
 /** The headers of a 200 log response (Electric's `put_resp_headers`). */

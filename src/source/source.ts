@@ -31,6 +31,11 @@ export type FetchResult =
       eachMessage?: () => Iterable<Message>
       /** JSON text of each message, encoded once and shared by every reader. */
       encoded: string[]
+      /**
+       * The messages as one JSON array text, in pieces, when the source keeps them that way (a snapshot
+       * chunk): what an HTTP body sends, without splitting the text into messages and joining it again.
+       */
+      arrayPieces?: () => Iterable<string>
       upToDate: boolean
       /** `electric-schema` of the selected columns. */
       schema: Record<string, Record<string, unknown>>
