@@ -2,7 +2,7 @@
 // BENCH_MODE picks what it serves on 127.0.0.1 (port sent to the parent over IPC):
 //   sync:   todos.sync = sync.subscription(shape of the user's todos), createSyncWSServer
 //   isolation: the same, plus todos.search({ term }) = the todos whose title contains term, with the
-//           per-connection limits raised so one connection can hold 20,000 shapes (bench/isolation.ts)
+//           per-connection and total shape limits raised so one connection can hold 20,000 shapes (bench/isolation.ts)
 //   notify: the hand-rolled way — a LISTEN/NOTIFY trigger feeding an EventEmitter, and a stock tRPC
 //           subscription per client over node:events `on()` (applyWSSHandler, superjson)
 //   floor:  stock tRPC over ws whose subscription holds nothing (the least a subscriber can cost)
@@ -32,7 +32,7 @@ if (mode === 'sync' || mode === 'isolation') {
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) })
   const sync = createSync({
     prisma, databaseUrl, engine: { slotName: `bench_${randomBytes(4).toString('hex')}`, temporarySlot: true },
-    ...(mode === 'isolation' && { limits: { shapesPerConnection: 20_000, subscriptionsPerConnection: 20_000 } }),
+    ...(mode === 'isolation' && { limits: { shapesPerConnection: 20_000, subscriptionsPerConnection: 20_000, shapes: 20_000 } }),
   })
   const t = initTRPC.context<{ userId: string }>().create({ transformer: syncTransformer })
   const router = t.router({

@@ -60,8 +60,11 @@ export type PrismaRow<D, O> = O extends { select: infer S } ? (S extends object 
 export class Sync {
   private sourcePromise: Promise<ShapeSource> | undefined
   private closed = false
-  /** Aborted by close(): every open stream ends (its loop exits) before the source closes under it. */
-  private readonly closing = new AbortController()
+  /**
+   * Open streams, aborted by close(): every loop exits before the source closes under it. A set rather
+   * than one shared signal, so 10,000 streams do not hang 10,000 listeners on one signal.
+   */
+  private readonly openStreams = new Set<AbortController>()
   private liveViews: LiveViews | undefined
   private readonly interrupts = new InterruptRegistry()
   /** The limits in force (defaults with `createSync({ limits })`'s overrides). */
@@ -105,7 +108,7 @@ export class Sync {
   async *events<Row>(shape: Shape<Row>, options: StreamOptions = {}): AsyncGenerator<SharedEvent<Row>> {
     const source = await this.source()
     const toEvent = converterFor<Row>(shape.model)
-    const { signal, release } = untilClosed(this.closing.signal, options.signal)
+    const { signal, release } = this.untilClosed(options.signal)
     try {
       for await (const item of streamShape(source, fullReplica(shape), { ...options, signal })) {
         yield { event: toEvent(item), handle: item.handle, offset: item.offset }
@@ -183,10 +186,21 @@ export class Sync {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    this.closing.abort()
+    for (const stream of this.openStreams) stream.abort()
+    this.openStreams.clear()
     await this.liveViews?.close()
     const source = await this.sourcePromise?.catch(() => undefined)
     await source?.close()
+  }
+
+  /** A signal aborted by close() or by the reader's own signal; `release` unhooks it from both. */
+  private untilClosed(own: AbortSignal | undefined): { signal: AbortSignal; release: () => void } {
+    const controller = new AbortController()
+    const abort = () => controller.abort()
+    if (this.closed || own?.aborted) abort()
+    else this.openStreams.add(controller)
+    own?.addEventListener('abort', abort, { once: true })
+    return { signal: controller.signal, release: () => { this.openStreams.delete(controller); own?.removeEventListener('abort', abort) } }
   }
 
   private endpoint(options: ShapeHandlerOptions) {
@@ -234,15 +248,6 @@ export function createSync(options: SyncOptions = {}): Sync {
   return new Sync(options)
 }
 
-/** A signal aborted by close() or by the reader's own signal; `release` unhooks it from both. */
-function untilClosed(closing: AbortSignal, own: AbortSignal | undefined): { signal: AbortSignal; release: () => void } {
-  const controller = new AbortController()
-  const abort = () => controller.abort()
-  if (closing.aborted || own?.aborted) abort()
-  closing.addEventListener('abort', abort, { once: true })
-  own?.addEventListener('abort', abort, { once: true })
-  return { signal: controller.signal, release: () => { closing.removeEventListener('abort', abort); own?.removeEventListener('abort', abort) } }
-}
 
 async function* positioned<Row>(events: AsyncIterable<SharedEvent<Row>>): AsyncGenerator<TrackedEvent<Row>> {
   for await (const { event, handle, offset } of events) yield { id: `${handle}/${offset}`, data: event }
