@@ -259,8 +259,16 @@ export class EmbeddedEngine implements ShapeSource {
     if (!(log instanceof ShapeLog)) return log
     if (request.handle !== undefined && request.handle !== log.handle) return { status: 'must-refetch', handle: log.handle }
     const offset = formatOffset(log.latestOffset)
-    const { metadata, messages } = await querySubset(this.pool, log, request)
-    return { status: 'ok', handle: log.handle, offset, metadata, messages, schema: log.schema }
+    try {
+      const { metadata, messages } = await querySubset(this.pool, log, request)
+      return { status: 'ok', handle: log.handle, offset, metadata, messages, schema: log.schema }
+    } catch (error) {
+      if (!(error instanceof TableChangedError)) throw error
+      // As for a fetch: the table went missing or changed under the shape; the client refetches.
+      this.vanished.mark(`${log.table.namespace}.${log.table.table}`)
+      this.tableChanged(log.table)
+      return { status: 'must-refetch', handle: this.newHandle(definition) }
+    }
   }
 
   /**

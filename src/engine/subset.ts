@@ -11,6 +11,7 @@ import { compileWhere, WhereError } from '../where/index.js'
 import { qualified, quoteIdent } from './catalog.js'
 import { EngineError, rejectedQuery } from './errors.js'
 import { lsnToBigInt } from './lsn.js'
+import { isTableChange, TableChangedError } from './relations.js'
 import type { ShapeLog } from './shape-log.js'
 import { displaySettings } from './snapshot.js'
 
@@ -82,6 +83,8 @@ export async function querySubset(
   } catch (error) {
     failed = true
     await client.query('ROLLBACK').catch(() => {})
+    // The table dropped or altered since the log's catalog read: the shape is gone, not the request wrong.
+    if (isTableChange(error)) throw new TableChangedError(log.table)
     // Postgres rejecting the client's values (a bad enum label, an out-of-range number) is the client's error.
     throw rejectedQuery(error, 'subset.where') ?? error
   } finally {
