@@ -1,6 +1,8 @@
 // The connection state a user should see: `live` while the WebSocket is open, `reconnecting` while the
 // client tries to get it back (and `connecting` before it was ever open), `offline` when the browser
-// says it has no network or the client is idle or closed. Read from tRPC's own connection state.
+// says it has no network or the client is idle or closed. Read from tRPC's own connection state. The
+// browser's word comes first: a socket that looks open while it has no network (a proxy, a service
+// worker, a test's route) delivers nothing, so it is not `live`.
 import type { createWSClient } from '@trpc/client'
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline'
@@ -24,9 +26,9 @@ export function connectionOf(ws: WSClient): Connection {
     const tRPC = ws.connectionState.get().state
     if (tRPC === 'pending') wasLive = true
     const browserOffline = typeof navigator !== 'undefined' && navigator.onLine === false
-    const next: ConnectionState = closed ? 'offline'
+    const next: ConnectionState = closed || browserOffline ? 'offline'
       : tRPC === 'pending' ? 'live'
-      : browserOffline || tRPC === 'idle' ? 'offline'
+      : tRPC === 'idle' ? 'offline'
       : wasLive ? 'reconnecting' : 'connecting'
     if (next === state) return
     state = next

@@ -23,7 +23,7 @@ import {
   TableChangedError, unknownLabelCheck, VanishedTables,
 } from './relations.js'
 import { Publisher } from './publication.js'
-import { SlotGuard } from './slot.js'
+import { dropSlot, SlotGuard } from './slot.js'
 import { canonicalKey, compileWhereFor, selectColumns, translateSnapshotError } from './definitions.js'
 import { applyGuarded } from './apply-errors.js'
 import { SliceBudget } from './routing-budget.js'
@@ -400,8 +400,7 @@ export class EmbeddedEngine implements ShapeSource {
     for (const route of this.routes.values()) for (const log of [...route.logs]) this.drop(log, 'closed')
     await this.replication?.stop()
     if (this.opts.temporarySlot) {
-      await this.pool.query(`SELECT pg_drop_replication_slot($1) FROM pg_replication_slots WHERE slot_name = $1`, [this.opts.slotName])
-        .catch((e: Error) => this.opts.log(`could not drop slot: ${e.message}`))
+      await dropSlot(this.pool, this.opts.slotName).catch((e: Error) => this.opts.log(`could not drop slot: ${e.message}`))
     }
     await this.lockClient?.end().catch(() => {})
     await this.pool.end().catch(() => {})

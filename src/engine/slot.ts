@@ -33,17 +33,17 @@ export async function createSlot(pool: pg.Pool, slot: string): Promise<string> {
   return rows[0]!.lsn
 }
 
-/** Drops the slot, terminating a walsender that still holds it. */
+/** Drops the slot if it exists, terminating a walsender that still holds it. */
 export async function dropSlot(pool: pg.Pool, slot: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await pool.query(
         `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, [slot],
       )
-      await pool.query(`SELECT pg_drop_replication_slot($1)`, [slot])
+      await pool.query(`SELECT pg_drop_replication_slot($1) FROM pg_replication_slots WHERE slot_name = $1`, [slot])
       return
     } catch (error) {
-      // The terminated walsender may still hold the slot for a moment.
+      // The (stopped or terminated) walsender may still hold the slot for a moment: 55006, object in use.
       if (attempt > 40 || (error as { code?: string }).code !== '55006') throw error
       await new Promise((r) => setTimeout(r, 50))
     }
