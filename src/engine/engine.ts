@@ -234,12 +234,13 @@ export class EmbeddedEngine implements ShapeSource {
       if (after.tx > this.replication.lastAppliedLsn + 1n && after.tx > log.latestOffset.tx + 1n) {
         throw new EngineError('offset', 'out of bounds for this shape')
       }
-      let read = log.read(after)
-      if (request.live && read.count === 0) {
+      // Rotated while this request waited for it (its chunks are gone): the reader starts over.
+      let read = log.rotated ? undefined : log.read(after)
+      if (read && request.live && read.count === 0) {
         await log.waitForChange(request.liveTimeout ?? this.opts.liveTimeoutMs, request.signal)
         if (!log.rotated) read = log.read(after)
       }
-      if (log.rotated) {
+      if (log.rotated || !read) {
         return { status: 'must-refetch', handle: (await this.requestedLog(definition, changesOnly, log.handle, true)).handle }
       }
       return this.ok(log, read, read.offset, read.upToDate)
