@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto'
 import pg from 'pg'
 import type { ShapeDefinition } from '../shape/definition.js'
 import type { FetchRequest, FetchResult, ShapeSource, SubsetRequest, SubsetResult } from '../source/source.js'
+import { heldTooLong, nextTurn } from '../source/turn-budget.js'
 import { logResponse } from './log-response.js'
 import { FilterIndex, type CompiledWhere } from '../where/index.js'
 import { qualified, type TableInfo } from './catalog.js'
@@ -28,6 +29,7 @@ import { canonicalKey, compileWhereFor, selectColumns, translateSnapshotError } 
 import { applyGuarded } from './apply-errors.js'
 import { SliceBudget } from './routing-budget.js'
 import { querySubset } from './subset.js'
+import { FastLane } from './fast-lane.js'
 import type { RelationInfo, TextRow, Transaction } from './transaction.js'
 
 export interface EngineOptions {
@@ -108,6 +110,12 @@ export class EmbeddedEngine implements ShapeSource {
    * before their snapshot began, so it is in the snapshot and none of its changes go to their logs.
    */
   private joinedMidTransaction: Set<ShapeLog> | undefined
+  /** Small transactions that commit behind a large one, applied at once where that is provably safe. */
+  private readonly lane = new FastLane({
+    routeOf: (relation) => this.routes.get(`${relation.namespace}.${relation.table}`),
+    whereOf: (log) => this.wheres.get(log),
+    onOverRetention: (log) => this.drop(log, 'retention'),
+  })
   private readonly opts: Required<Omit<EngineOptions, 'log' | 'limits'>> & { log: (m: string) => void }
   private readonly limits: Readonly<SyncLimits>
   private readonly budget: LogBudget
@@ -176,9 +184,14 @@ export class EmbeddedEngine implements ShapeSource {
         await applyGuarded(tx, (t) => this.apply(t), (table) => this.rotate(table, 'error'), this.opts.log)
         this.wakeAppliedWaiters()
       },
+      onArrival: (tx, behind) => this.lane.arrived(tx, behind),
       onRelation: (relation) => this.relationChanged(relation),
       wantsRelation: (relation) => this.routes.has(`${relation.namespace}.${relation.table}`),
-      onFailure: (error) => this.slot.check(error),
+      onFailure: async (error) => {
+        const restartAt = await this.slot.check(error)
+        if (restartAt !== undefined) this.lane.reset()
+        return restartAt
+      },
       onStatus: ({ connected, error }) => this.opts.log(connected ? 'replication connected' : `replication lost: ${error?.message}`),
     })
     await this.replication.start()
@@ -238,6 +251,7 @@ export class EmbeddedEngine implements ShapeSource {
       let read = log.rotated ? undefined : log.read(after)
       if (read && request.live && read.count === 0) {
         await log.waitForChange(request.liveTimeout ?? this.opts.liveTimeoutMs, request.signal)
+        while (heldTooLong()) await nextTurn(request.turnGroup)
         if (!log.rotated) read = log.read(after)
       }
       if (log.rotated || !read) {
@@ -362,14 +376,14 @@ export class EmbeddedEngine implements ShapeSource {
    * Live shape logs, their retained entries, the definitions known (live or being created), the heap
    * all logs hold (bytes, see limits.logBytes), and the snapshots waiting for their turn.
    */
-  stats(): { shapes: number; entries: number; definitions: number; logBytes: number; queuedSnapshots: number } {
+  stats(): { shapes: number; entries: number; definitions: number; logBytes: number; queuedSnapshots: number; fastLaneTransactions: number } {
     let shapes = 0
     let entries = 0
     for (const route of this.routes.values()) {
       shapes += route.logs.size
       for (const log of route.logs) entries += log.entryCount
     }
-    return { shapes, entries, definitions: this.shapes.size, logBytes: this.budget.total, queuedSnapshots: this.snapshots.queueLength }
+    return { shapes, entries, definitions: this.shapes.size, logBytes: this.budget.total, queuedSnapshots: this.snapshots.queueLength, fastLaneTransactions: this.lane.count }
   }
 
   /** At `limits.shapes`, a new shape takes the place of the coldest idle one, or is refused (429). */
@@ -500,11 +514,13 @@ export class EmbeddedEngine implements ShapeSource {
 
   /** Routes one committed transaction into the logs of the shapes it touches, in slices (routing-budget.ts). */
   private async apply(tx: Transaction): Promise<void> {
+    if (!this.lane.begin(tx)) return // the fast lane applied it already
     this.joinedMidTransaction = new Set()
     try {
       await this.routeTransaction(tx, new SliceBudget(this.opts.routingSliceMs))
     } finally {
       this.joinedMidTransaction = undefined
+      this.lane.end(tx)
     }
   }
 
@@ -519,6 +535,7 @@ export class EmbeddedEngine implements ShapeSource {
     const changes = tx.changes
     for (let i = 0; i < changes.length; i++) {
       if (budget.spent()) await budget.next()
+      this.lane.progress(i)
       const change = changes[i]!
       if (change.kind === 'truncate') {
         for (const relation of change.relations) this.rotate({ namespace: relation.namespace, table: relation.table }, 'truncate')
@@ -558,12 +575,16 @@ export class EmbeddedEngine implements ShapeSource {
         log.txMessages.push(...messages)
       }
     }
+    this.lane.progress(changes.length)
     for (const [log, error] of raised) {
       if (joined.has(log)) continue // evaluated for a row of a transaction its snapshot has
       this.opts.log(`shape ${log.handle}: its where clause raised "${error.message}" for a row of transaction ${tx.xid}; rotating it (readers refetch)`)
       this.drop(log, 'error')
     }
     for (const log of touched) {
+      // Each log gets the whole transaction at once; between logs, others may run (readers of one shape
+      // never see part of a transaction; the next transaction waits for this one).
+      if (budget.spent()) await budget.next()
       const messages = log.txMessages
       log.txMessages = []
       if (log.rotated) continue

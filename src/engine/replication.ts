@@ -33,6 +33,11 @@ export interface ReplicationOptions {
    * slot had to be replaced (everything before it is given up on), or undefined to resume as usual.
    */
   onFailure?(error: Error): Promise<string | undefined>
+  /**
+   * A committed transaction was received, before it is queued; `behind` when earlier ones are still
+   * being applied (the engine's fast lane, fast-lane.ts, may apply it at once).
+   */
+  onArrival?(tx: Transaction, behind: boolean): void
   /** Queued transactions above which the socket is paused until they are applied. */
   maxQueuedTransactions?: number
 }
@@ -220,6 +225,12 @@ export class ReplicationStream {
         if (!tx) return
         tx.endLsn = message.commitEndLsn!
         if (tx.lsn <= this.appliedLsn) return // already applied before a reconnect
+        try {
+          this.options.onArrival?.(tx, this.draining || this.queue.length > 0)
+        } catch (error) {
+          this.failConnection?.(error as Error) // not applied, so not acknowledged: it arrives again
+          return
+        }
         this.queue.push(tx)
         this.drain()
         return

@@ -2,9 +2,9 @@
 // the event loop for more than about one slice: the engine asks `spent()` between changes, between the
 // shapes a change reaches and between the where clauses it evaluates one by one; once a slice has run
 // `sliceMs`, it awaits `next()` (setImmediate: timers, sockets and other clients' requests run first).
-// Only the routing is sliced: the transaction's messages are appended to every log it touches in one
-// synchronous step at its end, so a reader never sees part of a transaction, and the next transaction is
-// not routed before this one finished (the replication stream awaits each), keeping commit order.
+// Each log it touches then gets the transaction's messages in one synchronous append (a reader never sees
+// part of a transaction; slices may fall between two logs), and the next transaction is not routed before
+// this one finished (the replication stream awaits each), keeping commit order.
 import type { MatchBudget } from '../where/index.js'
 
 /** Calls of `spent()` between two clock reads: a where clause evaluates in well under a microsecond. */

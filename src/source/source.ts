@@ -15,6 +15,11 @@ export interface FetchRequest {
   /** How long a live request waits for new data, in ms. */
   liveTimeout?: number
   signal?: AbortSignal
+  /**
+   * A live request woken by a commit takes its turn (turn-budget.ts) in this group before reading, so
+   * thousands of readers woken by one transaction cannot hold the event loop together.
+   */
+  turnGroup?: object
 }
 
 export type FetchResult =

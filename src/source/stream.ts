@@ -53,7 +53,7 @@ export async function* streamShape(
   while (!signal?.aborted) {
     let result
     try {
-      result = await source.fetch(definition, { offset, handle, live: isLive, signal, changesOnly: options.changesOnly ?? false })
+      result = await source.fetch(definition, { offset, handle, live: isLive, signal, changesOnly: options.changesOnly ?? false, turnGroup: options.turnGroup })
       backoff.reset()
     } catch (error) {
       // Aborted (the reader stopped, or the source is closing under it): the stream ends. Only an

@@ -46,8 +46,13 @@ export function nextTurn(group: object = DEFAULT_GROUP): Promise<void> {
   })
 }
 
-/** One waiter of each group; groups still waiting go to the back of the round, for the next turn. */
+/**
+ * One waiter of each group; groups still waiting go to the back of the round, for the next turn. The
+ * round starts a turn of its own: work that ran before it in this loop iteration (a routing slice) does
+ * not count against it, or a waiter could be sent back forever while other work keeps the loop busy.
+ */
 function release(): void {
+  markedAt = undefined
   const round = [...waiting]
   waiting.clear()
   for (const [group, queue] of round) {
