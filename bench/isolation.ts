@@ -5,6 +5,7 @@
 //   isolation.victim_p99_ms           with the attacker (its shapes open, a batch every 500 ms)
 //   isolation.victim_p99_ms.baseline  the same server and victim, before the attacker connects
 //   isolation.victim_p99_ratio        the two (target <= 2)
+//   isolation.victim_commit_p99_ms    how long the victim's COMMIT took to return, with and without the attacker
 // The victim's tick: one UPDATE of its one row at 10/s, measured from just before COMMIT to its 'message'.
 import { fork } from 'node:child_process'
 import pg from 'pg'
@@ -16,8 +17,11 @@ import { startServer } from './trpc.js'
 const TICKS_PER_S = 10
 const BATCH_EVERY_MS = 500
 
-/** Victim latencies (ms) over `ticks` ticks at TICKS_PER_S. */
-async function victimLatencies(pool: pg.Pool, victim: Client, rowId: string, ticks: number, first: number): Promise<number[]> {
+/**
+ * Victim latencies (ms) over `ticks` ticks at TICKS_PER_S, and how long each COMMIT took to return (the
+ * database's own share on a machine the attacker's load also keeps busy).
+ */
+async function victimLatencies(pool: pg.Pool, victim: Client, rowId: string, ticks: number, first: number, commitTimes: number[] = []): Promise<number[]> {
   const commits = new Map<number, number>()
   const samples: number[] = []
   victim.onEvent = (_id, event, at) => {
@@ -31,8 +35,10 @@ async function victimLatencies(pool: pg.Pool, victim: Client, rowId: string, tic
     try {
       await client.query('BEGIN')
       await client.query(`UPDATE todos SET title = $1 WHERE id = $2`, [`tick ${first + i}`, rowId])
-      commits.set(first + i, performance.now())
+      const committing = performance.now()
+      commits.set(first + i, committing)
       await client.query('COMMIT')
+      commitTimes.push(performance.now() - committing)
     } finally {
       client.release()
     }
@@ -85,13 +91,15 @@ export async function runIsolationBench(server: PostgresServer, { quick }: { qui
     const { rows } = await pool.query<{ id: string }>(`INSERT INTO todos (id, title, owner_id) VALUES (gen_random_uuid(), 'tick -1', 'victim') RETURNING id`)
     await victim.subscribe('todos.sync', [null])
     await victimLatencies(pool, victim, rows[0]!.id, 10, 0) // warm-up
-    const baseline = await victimLatencies(pool, victim, rows[0]!.id, ticks, 1000)
+    const baselineCommits: number[] = []
+    const baseline = await victimLatencies(pool, victim, rows[0]!.id, ticks, 1000, baselineCommits)
 
     await attacker.request({ type: 'open', port: srv.port, shapes }, 'ready')
     // Warm-up, as for the baseline: the first batches also pay the server's JIT for the attacker's paths.
     await attacker.request({ type: 'attack', databaseUrl: db.url, rows: batchRows, everyMs: BATCH_EVERY_MS })
     await victimLatencies(pool, victim, rows[0]!.id, 10, 1500)
-    const attacked = await victimLatencies(pool, victim, rows[0]!.id, ticks, 2000)
+    const attackedCommits: number[] = []
+    const attacked = await victimLatencies(pool, victim, rows[0]!.id, ticks, 2000, attackedCommits)
     const { batches, received } = await attacker.request<{ batches: number; received: number }>({ type: 'stop' }, 'received')
     if (received < batches * batchRows) throw new Error(`bench: the attacker got ${received} of ${batches * batchRows} rows`)
     const p99 = percentile(attacked, 99)
@@ -102,6 +110,8 @@ export async function runIsolationBench(server: PostgresServer, { quick }: { qui
       'isolation.victim_p99_ratio': round(p99 / base, 2),
       'isolation.victim_p50_ms': round(percentile(attacked, 50), 2),
       'isolation.victim_p50_ms.baseline': round(percentile(baseline, 50), 2),
+      'isolation.victim_commit_p99_ms': round(percentile(attackedCommits, 99), 2),
+      'isolation.victim_commit_p99_ms.baseline': round(percentile(baselineCommits, 99), 2),
       'isolation.attacker_shapes': shapes,
       'isolation.attacker_rows_per_batch': batchRows,
       'isolation.attacker_batches': batches,
