@@ -40,8 +40,9 @@ export function payloadLimited(Base: WebSocketConstructor, maxPayload: number, t
         if (event.code !== 1009 || !this.#largest) return
         limit = Math.min(limit, this.#largest.bytes - 1)
         told = false
+        // It was over the server's limit (it is at least the frame the server closed at) and never read.
         const requests = requestsOf(this.#largest.frame)
-        if (requests.length === 1 && requests[0]) this.#deliver(refusal(requests[0], this.#largest.bytes))
+        if (requests.length === 1 && answerable(requests[0])) this.#deliver(refusal(requests[0], this.#largest.bytes))
       })
     }
 
@@ -65,7 +66,7 @@ export function payloadLimited(Base: WebSocketConstructor, maxPayload: number, t
       }
       const [request] = requests
       // Only a request with an id can be answered; anything else (connectionParams) goes as it is.
-      if (request?.id === undefined || request.id === null) return super.send(data)
+      if (!answerable(request)) return super.send(data)
       const answer = refusal(request, bytes)
       // Later: tRPC marks the request as sent on this socket only after `send` returns.
       setTimeout(() => this.#deliver(answer), 0)
@@ -75,6 +76,10 @@ export function payloadLimited(Base: WebSocketConstructor, maxPayload: number, t
       for (const listener of this.#listeners) listener.call(this, { data })
     }
   }
+}
+
+function answerable(request: Request | undefined): request is Request {
+  return request?.id !== undefined && request.id !== null
 }
 
 function requestsOf(frame: string): Request[] {
