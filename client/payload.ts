@@ -9,7 +9,7 @@
 import type { WebSocketConstructor } from './client.js'
 
 type Listener = (this: unknown, event: { data: unknown }) => void
-interface Request { id?: unknown; method?: unknown }
+interface Request { id?: unknown }
 
 /** JSON-RPC's number for PAYLOAD_TOO_LARGE, as tRPC's server sends it. */
 const PAYLOAD_TOO_LARGE = -32013
@@ -19,18 +19,19 @@ export function payloadLimited(Base: WebSocketConstructor, maxPayload: number, t
   // Frames over `limit` are refused; `told` says whether it is the configured one or learnt from a 1009.
   let limit = maxPayload
   let told = true
-  const refusal = (request: Request, bytes: number) => {
+  const refusal = (id: unknown, bytes: number) => {
     const message = told
       ? `the request is ${bytes} bytes, larger than the server's maxPayload (${limit} bytes); it was not sent`
       : `the request is ${bytes} bytes, larger than the server's maxPayload (less than ${limit + 1} bytes: the server closed the connection at a request of that size, code 1009); it is not sent again`
     const shape = { message, code: PAYLOAD_TOO_LARGE, data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413, limit: 'maxPayload' } }
-    return JSON.stringify({ id: request.id, error: transformer.serialize(shape) })
+    return JSON.stringify({ id, error: transformer.serialize(shape) })
   }
 
   return class PayloadLimitedWebSocket extends (Base as typeof globalThis.WebSocket) {
     // tRPC's message listeners, to answer a refused request on this socket (they read only `data`).
     #listeners: Listener[] = []
-    #largest: { bytes: number; frame: string } | undefined
+    // The largest frame sent on this socket: its size, and its request's id if it held one alone.
+    #largest: { bytes: number; id: unknown } | undefined
 
     constructor(...args: ConstructorParameters<typeof globalThis.WebSocket>) {
       super(...args)
@@ -41,8 +42,7 @@ export function payloadLimited(Base: WebSocketConstructor, maxPayload: number, t
         limit = Math.min(limit, this.#largest.bytes - 1)
         told = false
         // It was over the server's limit (it is at least the frame the server closed at) and never read.
-        const requests = requestsOf(this.#largest.frame)
-        if (requests.length === 1 && answerable(requests[0])) this.#deliver(refusal(requests[0], this.#largest.bytes))
+        if (this.#largest.id !== undefined) this.#deliver(refusal(this.#largest.id, this.#largest.bytes))
       })
     }
 
@@ -56,7 +56,7 @@ export function payloadLimited(Base: WebSocketConstructor, maxPayload: number, t
       if (typeof data !== 'string') return super.send(data)
       const bytes = utf8Bytes(data)
       if (bytes <= limit) {
-        if (!this.#largest || bytes > this.#largest.bytes) this.#largest = { bytes, frame: data }
+        if (!this.#largest || bytes > this.#largest.bytes) this.#largest = { bytes, id: loneId(data) }
         return super.send(data)
       }
       const requests = requestsOf(data)
@@ -67,7 +67,7 @@ export function payloadLimited(Base: WebSocketConstructor, maxPayload: number, t
       const [request] = requests
       // Only a request with an id can be answered; anything else (connectionParams) goes as it is.
       if (!answerable(request)) return super.send(data)
-      const answer = refusal(request, bytes)
+      const answer = refusal(request.id, bytes)
       // Later: tRPC marks the request as sent on this socket only after `send` returns.
       setTimeout(() => this.#deliver(answer), 0)
     }
@@ -76,6 +76,12 @@ export function payloadLimited(Base: WebSocketConstructor, maxPayload: number, t
       for (const listener of this.#listeners) listener.call(this, { data })
     }
   }
+}
+
+/** The id of the one request in `frame`, or undefined (a batch, or a message without one). */
+function loneId(frame: string): unknown {
+  const requests = requestsOf(frame)
+  return requests.length === 1 && answerable(requests[0]) ? requests[0].id : undefined
 }
 
 function answerable(request: Request | undefined): request is Request {
