@@ -2,13 +2,15 @@
 // the sync transformer), which reconnects on its own and resubscribes each subscription from its last
 // tracked event. Works in browsers; Node 20 has no global WebSocket: pass `WebSocket` from `ws`.
 // Mutations carrying a batch id are sent again when their answer is lost (retry-link.ts), and
-// `$connection` tells whether the client is live, reconnecting or offline (connection.ts).
+// `$connection` tells whether the client is live, reconnecting or offline (connection.ts). No frame
+// larger than the server's `maxPayload` is sent: such a request fails once (payload.ts).
 import { createTRPCClient, createWSClient, wsLink, type TRPCClient, type TRPCLink, type WebSocketClientOptions } from '@trpc/client'
 import type { AnyTRPCRouter } from '@trpc/server'
 import type SuperJSON from 'superjson'
 import { clientTransformer } from './transformer.js'
 import { batchRetryLink, type BatchRetryLinkOptions } from './retry-link.js'
 import { connectionOf, type Connection } from './connection.js'
+import { payloadLimited } from './payload.js'
 
 /**
  * A WebSocket class: the browser's, or the `ws` package's default export (whose type differs from the
@@ -23,6 +25,12 @@ export interface SyncClientOptions extends Omit<WebSocketClientOptions, 'url' | 
   WebSocket?: WebSocketConstructor | undefined
   /** Must match the server's transformer; default superjson with Prisma's Decimal. */
   transformer?: SuperJSON
+  /**
+   * The server's `createSyncWSServer({ maxPayload })`, bytes (default 1 MiB, the server's default). A
+   * request larger fails with PAYLOAD_TOO_LARGE without being sent; a server with a lower limit closes
+   * the socket at it once, and it fails then.
+   */
+  maxPayload?: number
   /** How mutations with a batch id are sent again when their answer is lost (default: up to 30 sends). */
   batchRetry?: Omit<BatchRetryLinkOptions, 'isClosed'>
 }
@@ -37,9 +45,9 @@ export type SyncClient<TRouter extends AnyTRPCRouter> = TRPCClient<TRouter> & {
 }
 
 export function createSyncClient<TRouter extends AnyTRPCRouter>(options: SyncClientOptions): SyncClient<TRouter> {
-  const { transformer = clientTransformer, WebSocket = globalThis.WebSocket, batchRetry, ...rest } = options
+  const { transformer = clientTransformer, WebSocket = globalThis.WebSocket, batchRetry, maxPayload = 1 << 20, ...rest } = options
   if (!WebSocket) throw new Error('createSyncClient: no global WebSocket here (Node 20): pass { WebSocket } from the `ws` package')
-  const ws = createWSClient({ keepAlive: { enabled: true }, ...rest, WebSocket: WebSocket as typeof globalThis.WebSocket })
+  const ws = createWSClient({ keepAlive: { enabled: true }, ...rest, WebSocket: payloadLimited(WebSocket, maxPayload, transformer) })
   const link = wsLink({ client: ws, transformer } as Parameters<typeof wsLink>[0]) as TRPCLink<TRouter>
   let closed = false
   const retry = batchRetryLink<TRouter>({ ...batchRetry, isClosed: () => closed })

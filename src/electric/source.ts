@@ -63,12 +63,17 @@ export class ElectricSource implements ShapeSource {
     return this.parse(response)
   }
 
-  /** Forwards an endpoint request: the client's protocol parameters plus the shape and credentials. */
+  /**
+   * Forwards an endpoint request: the client's protocol parameters plus the shape and credentials.
+   * Electric's errors (not 409, the protocol's must-refetch) are thrown, not passed on (errors.ts).
+   */
   async proxy(definition: ShapeDefinition, request: ProxyRequest): Promise<Response> {
     const params = new URLSearchParams(request.params)
-    return this.send(definition, params, {
+    const response = await this.send(definition, params, {
       method: request.method, headers: request.headers, body: request.body, signal: request.signal,
     })
+    if (response.status >= 400 && response.status !== 409) throw await errorFromResponse(response)
+    return response
   }
 
   async close(): Promise<void> {

@@ -273,9 +273,11 @@ export class EmbeddedEngine implements ShapeSource {
     const log = await this.requestedLog(definition, request.changesOnly ?? false, request.handle)
     if (!(log instanceof ShapeLog)) return log
     if (request.handle !== undefined && request.handle !== log.handle) return { status: 'must-refetch', handle: log.handle }
-    const offset = formatOffset(log.latestOffset)
+    // A snapshot too, bounded the same way: a turn of the gate, on the snapshots' pool.
+    const release = await this.snapshots.acquire()
     try {
-      const { metadata, messages } = await querySubset(this.pool, log, request)
+      const offset = formatOffset(log.latestOffset)
+      const { metadata, messages } = await querySubset(this.snapshotPool, log, request, this.limits.subsetBytes)
       return { status: 'ok', handle: log.handle, offset, metadata, messages, schema: log.schema }
     } catch (error) {
       if (!(error instanceof TableChangedError)) throw error
@@ -283,6 +285,8 @@ export class EmbeddedEngine implements ShapeSource {
       this.vanished.mark(`${log.table.namespace}.${log.table.table}`)
       this.tableChanged(log.table)
       return { status: 'must-refetch', handle: this.newHandle(definition) }
+    } finally {
+      release()
     }
   }
 

@@ -1,7 +1,7 @@
-// At most `concurrentSnapshots` snapshots run at once; more wait their turn in arrival order, and past
-// `queuedSnapshots` waiting a new shape is refused (429, retry later). Snapshots use a pool of their
-// own of that many connections, so however many wait, catalog reads and publication changes (on the
-// engine's pool) never queue behind them.
+// At most `concurrentSnapshots` snapshots (a new shape's initial one, or a subset's) run at once; more
+// wait their turn in arrival order, and past `queuedSnapshots` waiting the next is refused (429, retry
+// later). Snapshots use a pool of their own of that many connections, so however many wait, catalog
+// reads and publication changes (on the engine's pool) never queue behind them.
 import { LimitError } from '../limits/index.js'
 import { EngineError } from './errors.js'
 
@@ -19,7 +19,7 @@ export class SnapshotGate {
       this.running++
     } else {
       if (this.waiting.length >= this.queued) {
-        throw new LimitError('queuedSnapshots', this.queued, 'Too many shapes are waiting for their initial snapshot; retry later', 429)
+        throw new LimitError('queuedSnapshots', this.queued, 'Too many snapshots (new shapes, subsets) are waiting for their turn; retry later', 429)
       }
       await new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }))
     }

@@ -2,9 +2,13 @@
 // client's order and page, read in one REPEATABLE READ transaction whose pg_current_snapshot() and WAL
 // position come back as metadata. The client's SQL is validated by the where compiler (the real
 // Postgres parser, only supported constructs, only the table's columns) before it reaches Postgres.
+// The result is held in memory until it is sent, so it is read through a cursor and refused once its
+// values pass `subsetBytes` (the engine runs it on a turn of the snapshot gate, so at most
+// concurrentSnapshots of these are held at once).
 import { randomInt } from 'node:crypto'
 import { scanSync, type ScanToken } from 'libpg-query'
 import type pg from 'pg'
+import { LimitError } from '../limits/index.js'
 import type { ChangeMessage } from '../source/messages.js'
 import type { SubsetMetadata, SubsetRequest } from '../source/source.js'
 import { compileWhere, WhereError } from '../where/index.js'
@@ -15,8 +19,11 @@ import { isTableChange, TableChangedError } from './relations.js'
 import type { ShapeLog } from './shape-log.js'
 import { displaySettings } from './snapshot.js'
 
+/** Rows fetched at a time: the most a result can go past `maxBytes` before it is refused. */
+const batchRows = 1000
+
 export async function querySubset(
-  pool: pg.Pool, log: ShapeLog, request: SubsetRequest,
+  pool: pg.Pool, log: ShapeLog, request: SubsetRequest, maxBytes: number,
 ): Promise<{ metadata: SubsetMetadata; messages: ChangeMessage[] }> {
   const { table, definition } = log
   // Only the shape's own columns: filtering or ordering by a column the shape hides would reveal it.
@@ -72,17 +79,32 @@ export async function querySubset(
     const metadata: SubsetMetadata = {
       xmin, xmax, xip_list: xip ? xip.split(',') : [], snapshot_mark: mark, database_lsn: lsnToBigInt(rows[0]!.lsn).toString(),
     }
-    const result = await client.query<(string | null)[]>({ text: sql, values: [...(definition.params ?? []), ...params], rowMode: 'array' })
+    await client.query({ text: `DECLARE trpc_sync_subset NO SCROLL CURSOR FOR ${sql}`, values: [...(definition.params ?? []), ...params] })
+    const messages: ChangeMessage[] = []
+    let bytes = 0
+    for (;;) {
+      const { rows: batch } = await client.query<(string | null)[]>({ text: `FETCH ${batchRows} FROM trpc_sync_subset`, rowMode: 'array' })
+      for (const values of batch) {
+        const row: Record<string, string | null> = {}
+        columns.forEach((c, i) => {
+          const value = values[i] ?? null
+          if (value !== null) bytes += Buffer.byteLength(value)
+          row[c] = value
+        })
+        messages.push({ key: log.keyOf(row), value: log.project(row), headers: { operation: 'insert', relation: log.relation, snapshot_mark: mark } })
+      }
+      if (bytes > maxBytes) {
+        throw new LimitError('subsetBytes', maxBytes, 'The subset is too large to send at once; ask for fewer rows (subset__limit, a narrower subset__where)')
+      }
+      if (batch.length < batchRows) break
+    }
     await client.query('COMMIT')
-    const messages = result.rows.map((values): ChangeMessage => {
-      const row: Record<string, string | null> = {}
-      columns.forEach((c, i) => { row[c] = values[i] ?? null })
-      return { key: log.keyOf(row), value: log.project(row), headers: { operation: 'insert', relation: log.relation, snapshot_mark: mark } }
-    })
     return { metadata, messages }
   } catch (error) {
-    failed = true
+    // A LimitError leaves the connection usable; anything else may not have.
+    failed = !(error instanceof LimitError)
     await client.query('ROLLBACK').catch(() => {})
+    if (error instanceof LimitError) throw error
     // The table dropped or altered since the log's catalog read: the shape is gone, not the request wrong.
     if (isTableChange(error)) throw new TableChangedError(log.table)
     // Postgres rejecting the client's values (a bad enum label, an out-of-range number) is the client's error.

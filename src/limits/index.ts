@@ -1,5 +1,5 @@
 // Limits on what one client can make the server spend. Every resource a client's input or connection
-// costs (where size, shapes, subscriptions, snapshots, log memory, write batches) has a named limit
+// costs (where size, shapes, subscriptions, snapshots and subsets, log memory, write batches) has a named limit
 // here with a safe default; exceeding one is answered at once with a LimitError that names the limit
 // (BAD_REQUEST / HTTP 400, or 429 for limits of the whole server), and is never retried.
 
@@ -34,10 +34,15 @@ export interface SyncLimits {
   shapesPerConnection: number
   /** Shape logs the engine keeps in total (idle ones are evicted first; then new shapes get 429). Default 10,000. */
   shapes: number
-  /** Snapshots (initial queries) running at once; more wait their turn. Default 4. */
+  /** Snapshots (initial queries, and subset queries: `subset__*`) running at once; more wait their turn. Default 4. */
   concurrentSnapshots: number
-  /** Snapshots waiting for their turn; beyond that a new shape gets 429. Default 1,000. */
+  /** Snapshots waiting for their turn; beyond that a new shape or subset gets 429. Default 1,000. */
   queuedSnapshots: number
+  /**
+   * Bytes of one subset snapshot's rows (their values' text, UTF-8), which are held in memory until sent;
+   * a larger subset is refused with 400. Default 16 MiB.
+   */
+  subsetBytes: number
   /** Bytes all shape logs keep in memory together; past it the coldest shapes are evicted (readers refetch). Default 512 MiB. */
   logBytes: number
   /** Operations in one write batch. Default 1,000. */
@@ -57,6 +62,7 @@ export const defaultLimits: Readonly<SyncLimits> = Object.freeze({
   shapes: 10_000,
   concurrentSnapshots: 4,
   queuedSnapshots: 1000,
+  subsetBytes: 16 * 1024 * 1024,
   logBytes: 512 * 1024 * 1024,
   batchOperations: 1000,
   batchBytes: 1024 * 1024,

@@ -99,7 +99,9 @@ export interface ShapeSource {
   subset?(definition: ShapeDefinition, request: SubsetRequest): Promise<SubsetResult>
   /**
    * Forwards a client's request for `definition` to the Electric API behind the source, adding the
-   * server-side shape and credentials. HTTP handlers proxy through it when present.
+   * server-side shape and credentials. HTTP handlers proxy through it when present. Resolves with the
+   * protocol's answers only (2xx, 304, 409); Electric's errors are thrown as the source's own errors,
+   * whose messages are safe for clients (its bodies can quote the database).
    */
   proxy?(definition: ShapeDefinition, request: ProxyRequest): Promise<Response>
   close(): Promise<void>

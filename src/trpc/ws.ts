@@ -4,7 +4,7 @@
 // reconnect (elsewhere, or here once the server is back) and resume from their last event.
 import type { IncomingMessage, Server as HttpServer } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { AnyRouter, inferRouterContext } from '@trpc/server'
+import { TRPCError, type AnyRouter, type inferRouterContext } from '@trpc/server'
 import { applyWSSHandler, type CreateWSSContextFnOptions, type WSSHandlerOptions } from '@trpc/server/adapters/ws'
 import { WebSocketServer } from 'ws'
 import { requestIdOf } from '../source/request-id.js'
@@ -79,10 +79,12 @@ export function createSyncWSServer<TRouter extends AnyRouter>(options: SyncWSSer
     router: withSafeErrors(options.router, { exposeStackTraces: options.exposeStackTraces }),
     experimental_encoder: syncEncoder,
     keepAlive: options.keepAlive === false ? { enabled: false } : { enabled: true, ...options.keepAlive },
-    onError: (info: Parameters<NonNullable<WSSHandlerOptions<TRouter>['onError']>>[0]) => {
+    onError: (received: Parameters<NonNullable<WSSHandlerOptions<TRouter>['onError']>>[0]) => {
+      const info = { ...received, error: tooLarge(received.error, maxPayload) ?? received.error }
       const requestId = requestIdOf(info.error)
       if (options.onError) options.onError({ ...info, requestId })
       else if (info.error.code === 'INTERNAL_SERVER_ERROR') console.error(`[trpc-sync] request ${requestId} (${info.path ?? info.type}):`, info.error.cause ?? info.error)
+      else if (info.error.code === 'PAYLOAD_TOO_LARGE') console.warn(`[trpc-sync] request ${requestId}: ${info.error.message}`)
     },
     createContext: async (opts) => {
       const ctx = await options.createContext?.({
@@ -109,6 +111,17 @@ export function createSyncWSServer<TRouter extends AnyRouter>(options: SyncWSSer
       })())
     },
   }
+}
+
+/**
+ * `ws`'s error for a frame over maxPayload (it closes the socket with 1009 itself), which tRPC reports
+ * as an internal error: the client's fault, said once per connection (createSyncClient does not send
+ * it again, client/payload.ts).
+ */
+function tooLarge(error: TRPCError, maxPayload: number): TRPCError | undefined {
+  if ((error.cause as { code?: unknown } | undefined)?.code !== 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return undefined
+  const message = `a message larger than maxPayload (${maxPayload} bytes): the connection was closed (1009)`
+  return new TRPCError({ code: 'PAYLOAD_TOO_LARGE', message, cause: error.cause })
 }
 
 function pathOf(req: IncomingMessage): string {

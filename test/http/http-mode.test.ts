@@ -20,6 +20,8 @@ let app: Mounted
 let owner = 'u1'
 /** Every byte and header the app sent to clients. */
 let sent = ''
+/** What the handlers' onError got. */
+const logged: { error: unknown; requestId: string }[] = []
 
 beforeAll(async () => {
   db = await createTestDatabase()
@@ -39,7 +41,8 @@ beforeAll(async () => {
     '/mine': sync.handler(() => sync.shape(db.prisma.todo, { where: { ownerId: owner } })),
     '/shout': sync.handler(sync.shape({ table: 'todos' }).withTransform((m) =>
       (m.value.title ? { ...m, value: { ...m.value, title: m.value.title.toUpperCase() } } : m))),
-    '/broken': sync.handler(sync.shape({ table: 'todos', where: '1 x 1' })),
+    '/broken': sync.handler(sync.shape({ table: 'todos', where: '1 x 1' }), { onError: (error, { requestId }) => logged.push({ error, requestId }) }),
+    '/logged': sync.handler(sync.shape({ table: 'todos' }), { onError: (error, { requestId }) => logged.push({ error, requestId }) }),
   }
   app = await mount((req, res) => {
     record(res)
@@ -93,10 +96,27 @@ describe('proxy', () => {
     expect(again.status).toBe(304)
   })
 
-  it("forwards Electric's 400 for a shape it cannot serve", async () => {
-    const r = await get('/broken', 'offset=-1')
-    expect(r.status).toBe(400)
-    expect(JSON.parse(r.text)).toEqual({ message: 'Invalid request', errors: { where: ['At location 17: syntax error at or near "x"'] } })
+  it("answers Electric's 400s with the parameter it names, not its text, which goes to onError under the request id", async () => {
+    const cases = [
+      // The app's shape, which the database's parser rejects.
+      ['/broken', 'offset=-1', { where: ["Electric rejected the request's where"] }, 'syntax error at or near'],
+      // A client's subset where.
+      ['/logged', `offset=-1&subset__where=${encodeURIComponent('title::int > 1 x')}`, { subset: { where: ["Electric rejected the request's subset.where"] } }, 'syntax error at or near'],
+    ] as const
+    for (const [path, query, errors, original] of cases) {
+      logged.length = 0
+      const r = await get(path, query)
+      expect(r.status).toBe(400)
+      const body = JSON.parse(r.text)
+      expect(body).toEqual({ message: 'Invalid request', errors, requestId: expect.stringMatching(/^[0-9a-f]{16}$/) })
+      expect(r.text).not.toContain('syntax')
+      expect(logged).toHaveLength(1)
+      expect(logged[0]!.requestId).toBe(body.requestId)
+      const cause = (logged[0]!.error as Error).cause as Error
+      expect(cause.message).toMatch(/^Electric answered 400: /)
+      expect(cause.message).toContain(original)
+    }
+    expect(sent).not.toContain('syntax error')
   })
 
   it('never lets a client choose the table, not even in a POST body', async () => {

@@ -65,4 +65,13 @@ describe('shape subscriptions in http mode', () => {
     for (const r of [reference, victim, forged]) r.stop()
     open.close()
   })
+
+  it("answers a shape Electric rejects with BAD_REQUEST naming the parameter, never Electric's text", async () => {
+    const broken = record(app.client('olga').broken.sql, undefined)
+    await until(() => broken.error !== undefined, 'the answer')
+    expect(broken.error.data?.code).toBe('BAD_REQUEST')
+    expect(broken.error.message).toBe("Electric rejected the request's where")
+    expect(broken.error.data?.requestId).toMatch(/^[0-9a-f]{16}$/)
+    expect(broken.events).toEqual([])
+  })
 })
