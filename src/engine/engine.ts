@@ -8,7 +8,6 @@ import { heldTooLong, nextTurn } from '../source/turn-budget.js'
 import { logResponse } from './log-response.js'
 import { FilterIndex, type CompiledWhere } from '../where/index.js'
 import { qualified, type TableInfo } from './catalog.js'
-import { shapeMessages, type ShapeChange } from './changes.js'
 import { EngineError } from './errors.js'
 import { formatOffset, parseOffset, type LogOffset } from './offset.js'
 import { lsnToBigInt } from './lsn.js'
@@ -27,10 +26,10 @@ import { Publisher } from './publication.js'
 import { dropSlot, SlotGuard } from './slot.js'
 import { canonicalKey, compileWhereFor, selectColumns, translateSnapshotError } from './definitions.js'
 import { applyGuarded } from './apply-errors.js'
-import { SliceBudget } from './routing-budget.js'
+import { routeTransaction, SliceBudget, type TableRoute } from './routing-budget.js'
 import { querySubset } from './subset.js'
 import { FastLane } from './fast-lane.js'
-import type { RelationInfo, TextRow, Transaction } from './transaction.js'
+import type { RelationInfo, Transaction } from './transaction.js'
 
 export interface EngineOptions {
   databaseUrl: string
@@ -76,13 +75,6 @@ export interface EngineOptions {
   log?: (message: string) => void
 }
 
-interface TableRoute {
-  table: TableInfo
-  index: FilterIndex<ShapeLog>
-  logs: Set<ShapeLog>
-  /** Tables with enum columns: whether a row carries a label `table` does not know. */
-  unknownLabel: ((row: TextRow | undefined) => boolean) | undefined
-}
 
 /** Entry point of embedded mode: `await EmbeddedEngine.start({ databaseUrl })`. */
 export class EmbeddedEngine implements ShapeSource {
@@ -521,80 +513,19 @@ export class EmbeddedEngine implements ShapeSource {
     if (!this.lane.begin(tx)) return // the fast lane applied it already
     this.joinedMidTransaction = new Set()
     try {
-      await this.routeTransaction(tx, new SliceBudget(this.opts.routingSliceMs))
+      await routeTransaction(tx, new SliceBudget(this.opts.routingSliceMs), {
+        routeOf: (relation) => this.routes.get(`${relation.namespace}.${relation.table}`),
+        joined: this.joinedMidTransaction,
+        lane: this.lane,
+        retired: this.retired,
+        rotate: (table, reason) => this.rotate(table, reason),
+        tableChanged: (table) => this.tableChanged(table),
+        drop: (log, reason) => this.drop(log, reason),
+        log: this.opts.log,
+      })
     } finally {
       this.joinedMidTransaction = undefined
       this.lane.end(tx)
-    }
-  }
-
-  private async routeTransaction(tx: Transaction, budget: SliceBudget): Promise<void> {
-    const joined = this.joinedMidTransaction!
-    const touched: ShapeLog[] = []
-    // Shapes whose where clause raised for a row: Postgres's query fails while it exists, so they rotate.
-    const raised = new Map<ShapeLog, Error>()
-    const onError = (log: ShapeLog, error: Error) => { if (!raised.has(log)) raised.set(log, error) }
-    const lsn = tx.lsn.toString()
-    const txids = [tx.xid]
-    const changes = tx.changes
-    for (let i = 0; i < changes.length; i++) {
-      if (budget.spent()) await budget.next()
-      this.lane.progress(i)
-      const change = changes[i]!
-      if (change.kind === 'truncate') {
-        for (const relation of change.relations) this.rotate({ namespace: relation.namespace, table: relation.table }, 'truncate')
-        continue
-      }
-      const route = this.routes.get(`${change.relation.namespace}.${change.relation.table}`)
-      if (!route) continue
-      if (change.relation.oid !== route.table.oid) {
-        if (!this.retired.has(change.relation.oid)) this.tableChanged(route.table) // another table under the name
-        continue
-      }
-      if (change.kind !== 'insert' && change.old === null) {
-        // Replica identity is not FULL any more (ALTER TABLE, a partition attached later): without the old
-        // row no shape can tell whether it held the row. The shape that replaces them sets FULL again.
-        this.opts.log(`rotating the shapes of ${qualified(route.table.namespace, route.table.table)}: ` +
-          `an update or delete arrived without the old row (replica identity is not FULL)`)
-        this.rotate({ namespace: route.table.namespace, table: route.table.table }, 'replica-identity')
-        continue
-      }
-      const old = change.kind === 'insert' ? undefined : change.old ?? undefined
-      const record = change.kind === 'delete' ? undefined : change.record
-      if (route.unknownLabel && (route.unknownLabel(record) || route.unknownLabel(old))) {
-        this.tableChanged(route.table) // an enum label added since the catalog read
-        continue
-      }
-      let inOld = old ? route.index.match(old, onError, budget) : undefined
-      if (inOld instanceof Promise) inOld = await inOld
-      let inNew = record ? route.index.match(record, onError, budget) : undefined
-      if (inNew instanceof Promise) inNew = await inNew
-      for (const log of union(inOld, inNew)) {
-        if (budget.spent()) await budget.next()
-        if (joined.size && joined.has(log)) continue
-        const shapeChange: ShapeChange = { old, record, inOld: inOld?.has(log) ?? false, inNew: inNew?.has(log) ?? false }
-        const messages = shapeMessages(log, shapeChange, i * 2, txids, lsn)
-        if (messages.length === 0) continue
-        if (log.txMessages.length === 0) touched.push(log)
-        log.txMessages.push(...messages)
-      }
-    }
-    this.lane.progress(changes.length)
-    for (const [log, error] of raised) {
-      if (joined.has(log)) continue // evaluated for a row of a transaction its snapshot has
-      this.opts.log(`shape ${log.handle}: its where clause raised "${error.message}" for a row of transaction ${tx.xid}; rotating it (readers refetch)`)
-      this.drop(log, 'error')
-    }
-    for (const log of touched) {
-      // Each log gets the whole transaction at once; between logs, others may run (readers of one shape
-      // never see part of a transaction; the next transaction waits for this one).
-      if (budget.spent()) await budget.next()
-      const messages = log.txMessages
-      log.txMessages = []
-      if (log.rotated) continue
-      if (log.pending) log.pending.push({ xid: tx.xid, apply: () => log.append(messages, tx.lsn) })
-      else if (!log.seenBySnapshot(tx.xid)) log.append(messages, tx.lsn)
-      if (log.overRetention) this.drop(log, 'retention')
     }
   }
 
@@ -629,9 +560,3 @@ export class EmbeddedEngine implements ShapeSource {
 
 /** How often partitioned tables are checked for partition changes Postgres does not replicate. */
 const partitionCheckMs = 1000
-
-function union<T>(a: Set<T> | undefined, b: Set<T> | undefined): Iterable<T> {
-  if (!a || a.size === 0) return b ?? []
-  if (!b || b.size === 0) return a
-  return new Set([...a, ...b])
-}
