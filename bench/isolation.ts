@@ -6,6 +6,9 @@
 //   isolation.victim_p99_ms.baseline  the same server and victim, before the attacker connects
 //   isolation.victim_p99_ratio        the two (target <= 2)
 //   isolation.victim_commit_p99_ms    how long the victim's COMMIT took to return, with and without the attacker
+//   isolation.victim_p99_ms.writes_only  the same batches written by another connection that holds no shapes: what
+//           Postgres (inserting, decoding) and the engine's decoding cost the victim on this machine before the
+//           attacker's shapes add anything; isolation.victim_p99_ratio.shapes is the attacked figure over it
 // The victim's tick: one UPDATE of its one row at 10/s, measured from just before COMMIT to its 'message'.
 import { fork } from 'node:child_process'
 import pg from 'pg'
@@ -53,6 +56,26 @@ async function victimLatencies(pool: pg.Pool, victim: Client, rowId: string, tic
   return samples
 }
 
+/**
+ * Writes `rows`-row batches every BATCH_EVERY_MS from this process's own connection, rows no shape selects
+ * (another owner, no attacker term), until the returned stop() is called; stop() also deletes them.
+ */
+function writeBatches(pool: pg.Pool, rows: number): () => Promise<void> {
+  let writing = true
+  const loop = (async () => {
+    while (writing) {
+      const started = performance.now()
+      await pool.query(`INSERT INTO todos (id, title, owner_id) SELECT gen_random_uuid(), 'bulk ' || i, 'writer' FROM generate_series(1, $1) i`, [rows])
+      await sleep(Math.max(0, started + BATCH_EVERY_MS - performance.now()))
+    }
+  })()
+  return async () => {
+    writing = false
+    await loop
+    await pool.query(`DELETE FROM todos WHERE owner_id = 'writer'`)
+  }
+}
+
 /** The attacker's process (bench/isolation-attacker.ts) and a request/answer over IPC. */
 function forkAttacker() {
   const child = fork(new URL('./isolation-attacker.ts', import.meta.url).pathname, [], {
@@ -94,6 +117,12 @@ export async function runIsolationBench(server: PostgresServer, { quick }: { qui
     const baselineCommits: number[] = []
     const baseline = await victimLatencies(pool, victim, rows[0]!.id, ticks, 1000, baselineCommits)
 
+    const stopWriting = writeBatches(pool, batchRows)
+    await victimLatencies(pool, victim, rows[0]!.id, 10, 1200) // warm-up of the batch paths
+    const writesOnlyCommits: number[] = []
+    const writesOnly = await victimLatencies(pool, victim, rows[0]!.id, ticks, 1300, writesOnlyCommits)
+    await stopWriting()
+
     await attacker.request({ type: 'open', port: srv.port, shapes }, 'ready')
     // Warm-up, as for the baseline: the first batches also pay the server's JIT for the attacker's paths.
     await attacker.request({ type: 'attack', databaseUrl: db.url, rows: batchRows, everyMs: BATCH_EVERY_MS })
@@ -104,10 +133,14 @@ export async function runIsolationBench(server: PostgresServer, { quick }: { qui
     if (received < batches * batchRows) throw new Error(`bench: the attacker got ${received} of ${batches * batchRows} rows`)
     const p99 = percentile(attacked, 99)
     const base = percentile(baseline, 99)
+    const writes = percentile(writesOnly, 99)
     return {
       'isolation.victim_p99_ms': round(p99, 2),
       'isolation.victim_p99_ms.baseline': round(base, 2),
       'isolation.victim_p99_ratio': round(p99 / base, 2),
+      'isolation.victim_p99_ms.writes_only': round(writes, 2),
+      'isolation.victim_p99_ratio.shapes': round(p99 / writes, 2),
+      'isolation.victim_commit_p99_ms.writes_only': round(percentile(writesOnlyCommits, 99), 2),
       'isolation.victim_p50_ms': round(percentile(attacked, 50), 2),
       'isolation.victim_p50_ms.baseline': round(percentile(baseline, 50), 2),
       'isolation.victim_commit_p99_ms': round(percentile(attackedCommits, 99), 2),

@@ -8,6 +8,7 @@
 // Latency: a tick is one transaction updating one row of each of the 100 shapes, so every subscriber
 // gets one event per tick; ticks at 10/s; measured from just before COMMIT to the client's 'message'.
 // Throughput: ticks back to back; events delivered / (last delivery − first commit).
+// BENCH_SERVER_ARGS adds Node flags to the server process (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it).
 import { fork, type ChildProcess } from 'node:child_process'
 import pg from 'pg'
 import WebSocket from 'ws'
@@ -31,7 +32,7 @@ export interface Server {
 export async function startServer(mode: 'sync' | 'isolation' | 'notify' | 'raw' | 'floor', databaseUrl: string): Promise<Server> {
   const child = fork(new URL('./trpc-server.ts', import.meta.url).pathname, [], {
     env: { ...process.env, BENCH_MODE: mode, DATABASE_URL: databaseUrl },
-    execArgv: ['--expose-gc', '--import', 'tsx'],
+    execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env.BENCH_SERVER_ARGS ? process.env.BENCH_SERVER_ARGS.split(' ') : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const request = <T>(message: object, key: string) => new Promise<T>((resolve, reject) => {

@@ -20,7 +20,7 @@ const ids = [
   'trpc.fanout_1000.slow_clients', 'notify.fanout_1000.slow_clients', 'http.longpoll_1000.slow_clients',
   'memory.subscribers_10000.mb',
   'routing.us_per_change.contains_10', 'routing.us_per_change.contains_1000',
-  'isolation.victim_p99_ms', 'isolation.victim_p99_ms.baseline', 'isolation.victim_p99_ratio', 'isolation.victim_commit_p99_ms',
+  'isolation.victim_p99_ms', 'isolation.victim_p99_ms.baseline', 'isolation.victim_p99_ms.writes_only', 'isolation.victim_p99_ratio.shapes', 'isolation.victim_p99_ratio', 'isolation.victim_commit_p99_ms',
 ]
 
 it('npm run bench -- --quick writes every figure', async () => {
