@@ -9,6 +9,7 @@
 //   isolation.victim_p99_ms.writes_only  the same batches written by another connection that holds no shapes: what
 //           Postgres (inserting, decoding) and the engine's decoding cost the victim on this machine before the
 //           attacker's shapes add anything; isolation.victim_p99_ratio.shapes is the attacked figure over it
+//   isolation.server_loop_delay_max_ms[.writes_only|.baseline]  the longest the server's event loop was late in each phase
 // The victim's tick: one UPDATE of its one row at 10/s, measured from just before COMMIT to its 'message'.
 import { fork } from 'node:child_process'
 import pg from 'pg'
@@ -114,13 +115,18 @@ export async function runIsolationBench(server: PostgresServer, { quick }: { qui
     const { rows } = await pool.query<{ id: string }>(`INSERT INTO todos (id, title, owner_id) VALUES (gen_random_uuid(), 'tick -1', 'victim') RETURNING id`)
     await victim.subscribe('todos.sync', [null])
     await victimLatencies(pool, victim, rows[0]!.id, 10, 0) // warm-up
+    const loopDelay = () => srv.request<{ p99: number; max: number }>({ type: 'loop-delay' }, 'loopDelay')
+    await loopDelay()
     const baselineCommits: number[] = []
     const baseline = await victimLatencies(pool, victim, rows[0]!.id, ticks, 1000, baselineCommits)
+    const baselineDelay = await loopDelay()
 
     const stopWriting = writeBatches(pool, batchRows)
     await victimLatencies(pool, victim, rows[0]!.id, 10, 1200) // warm-up of the batch paths
     const writesOnlyCommits: number[] = []
+    await loopDelay()
     const writesOnly = await victimLatencies(pool, victim, rows[0]!.id, ticks, 1300, writesOnlyCommits)
+    const writesOnlyDelay = await loopDelay()
     await stopWriting()
 
     await attacker.request({ type: 'open', port: srv.port, shapes }, 'ready')
@@ -128,7 +134,9 @@ export async function runIsolationBench(server: PostgresServer, { quick }: { qui
     await attacker.request({ type: 'attack', databaseUrl: db.url, rows: batchRows, everyMs: BATCH_EVERY_MS })
     await victimLatencies(pool, victim, rows[0]!.id, 10, 1500)
     const attackedCommits: number[] = []
+    await loopDelay()
     const attacked = await victimLatencies(pool, victim, rows[0]!.id, ticks, 2000, attackedCommits)
+    const attackedDelay = await loopDelay()
     const { batches, received } = await attacker.request<{ batches: number; received: number }>({ type: 'stop' }, 'received')
     if (received < batches * batchRows) throw new Error(`bench: the attacker got ${received} of ${batches * batchRows} rows`)
     const p99 = percentile(attacked, 99)
@@ -145,6 +153,9 @@ export async function runIsolationBench(server: PostgresServer, { quick }: { qui
       'isolation.victim_p50_ms.baseline': round(percentile(baseline, 50), 2),
       'isolation.victim_commit_p99_ms': round(percentile(attackedCommits, 99), 2),
       'isolation.victim_commit_p99_ms.baseline': round(percentile(baselineCommits, 99), 2),
+      'isolation.server_loop_delay_max_ms': round(attackedDelay.max, 2),
+      'isolation.server_loop_delay_max_ms.writes_only': round(writesOnlyDelay.max, 2),
+      'isolation.server_loop_delay_max_ms.baseline': round(baselineDelay.max, 2),
       'isolation.attacker_shapes': shapes,
       'isolation.attacker_rows_per_batch': batchRows,
       'isolation.attacker_batches': batches,

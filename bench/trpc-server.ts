@@ -7,11 +7,13 @@
 //           subscription per client over node:events `on()` (applyWSSHandler, superjson)
 //   floor:  stock tRPC over ws whose subscription holds nothing (the least a subscriber can cost)
 //   raw:    a plain `ws` server that broadcasts given frames to groups of clients (the ceiling)
-// Messages from the parent: { type: 'memory' } → { memory: rss bytes after gc }, { type: 'broadcast' }.
+// Messages from the parent: { type: 'memory' } → { memory: rss bytes after gc }, { type: 'broadcast' },
+// { type: 'loop-delay' } → { loopDelay: { p99, max } } (ms the event loop was late since the last ask).
 import { EventEmitter, on } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { initTRPC } from '@trpc/server'
 import { applyWSSHandler } from '@trpc/server/adapters/ws'
 import { PrismaPg } from '@prisma/adapter-pg'
@@ -21,7 +23,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { PrismaClient } from '../generated/prisma/client.js'
 import { createSync, createSyncWSServer, syncTransformer } from '../src/index.js'
 
-type Message = { type: 'memory' } | { type: 'cpu' } | { type: 'broadcast'; frames: string[]; ticks: number } | { type: 'exit' }
+type Message = { type: 'memory' } | { type: 'cpu' } | { type: 'loop-delay' } | { type: 'broadcast'; frames: string[]; ticks: number } | { type: 'exit' }
 
 const mode = process.env.BENCH_MODE
 const databaseUrl = process.env.DATABASE_URL!
@@ -117,8 +119,14 @@ if (mode === 'sync' || mode === 'isolation') {
   throw new Error(`BENCH_MODE must be sync, isolation, notify, floor or raw, not ${mode}`)
 }
 
+const loopDelay = monitorEventLoopDelay({ resolution: 1 })
+loopDelay.enable()
+
 process.on('message', async (message: Message) => {
-  if (message.type === 'cpu') {
+  if (message.type === 'loop-delay') {
+    process.send!({ loopDelay: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 } })
+    loopDelay.reset()
+  } else if (message.type === 'cpu') {
     const { user, system } = process.cpuUsage()
     process.send!({ cpu: (user + system) / 1000 })
   } else if (message.type === 'memory') {

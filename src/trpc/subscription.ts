@@ -87,9 +87,14 @@ export interface StreamContext {
   onEnd?: () => void
 }
 
-// Control events without data: one object for every reader, serialized without a superjson walk.
-const mustRefetch: SyncEvent<never> = plainJson({ type: 'must-refetch' })
-const upToDate: SyncEvent<never> = plainJson({ type: 'up-to-date' })
+// Control events without data: one object for every reader, serialized without a superjson walk, and
+// shared (its frame text made once, event-frame.ts).
+const control = <E extends object>(event: E): E => {
+  shareEncoding(event)
+  return plainJson(event)
+}
+const mustRefetch: SyncEvent<never> = control({ type: 'must-refetch' })
+const upToDate: SyncEvent<never> = control({ type: 'up-to-date' })
 
 /** Rows of the initial snapshot share their chunk's offset: re-reading from it repeats them. */
 const isSnapshotOffset = (offset: string) => offset === '-1' || offset.startsWith('0_')

@@ -21,6 +21,9 @@ export function shareEncoding(event: object): void {
   shared.add(event)
 }
 
+/** Whether `value` is an event marked shared and immutable (its serialization may be reused). */
+export const isShared = (value: unknown): value is object => typeof value === 'object' && value !== null && shared.has(value)
+
 /** Marks an immutable object as plain JSON: serialized without walking it. */
 export function plainJson<T extends object>(value: T): T {
   plain.add(value)
@@ -44,19 +47,26 @@ export function registerDecimal(superjson: SuperJSON): void {
   }, 'Decimal')
 }
 
+/** Transformers whose superjson has no types registered but Decimal: superjson-text.ts writes their output. */
+const plainSuperjson = new WeakSet<object>()
+
+/** Whether `transformer` is a sync transformer over superjson with only the Decimal type registered. */
+export const writesPlainSuperjson = (transformer: object): boolean => plainSuperjson.has(transformer)
+
 export interface SyncTransformer {
   serialize(value: unknown): SuperJSONResult
   deserialize(payload: unknown): unknown
 }
 
 /** A transformer over `superjson` (default: a new instance) with Decimal registered and shared events cached. */
-export function createSyncTransformer(superjson: SuperJSON = new SuperJSON()): SyncTransformer {
+export function createSyncTransformer(given?: SuperJSON): SyncTransformer {
+  const superjson = given ?? new SuperJSON()
   registerDecimal(superjson)
   const remember = (result: SuperJSONResult) => {
     jsonCache.set(result, undefined)
     return result
   }
-  return {
+  const transformer: SyncTransformer = {
     serialize(value) {
       if (typeof value !== 'object' || value === null) return superjson.serialize(value)
       if (shared.has(value)) {
@@ -83,6 +93,8 @@ export function createSyncTransformer(superjson: SuperJSON = new SuperJSON()): S
     // input's schema refuse the key (sync.where does, naming the path).
     deserialize: (payload) => superjson.deserialize(payload as SuperJSONResult, { inPlace: true }),
   }
+  if (!given) plainSuperjson.add(transformer)
+  return transformer
 }
 
 export const syncTransformer: SyncTransformer = createSyncTransformer()

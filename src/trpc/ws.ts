@@ -1,16 +1,17 @@
-// Serves a router over WebSockets with tRPC's `applyWSSHandler`: on an existing HTTP server (same port,
-// upgrades to `path`) or a port of its own; keep-alive pings; auth from `connectionParams` and cookies;
-// the sync encoder (cached event text); flow control per socket; a graceful close that tells clients to
+// Serves a router over WebSockets, speaking tRPC's WebSocket protocol (ws-connection.ts: tRPC's own
+// procedure calls, a lighter loop per subscription, shared events encoded once): on an existing HTTP
+// server (same port, upgrades to `path`) or a port of its own; keep-alive pings; auth from
+// `connectionParams` and cookies; flow control per socket; a graceful close that tells clients to
 // reconnect (elsewhere, or here once the server is back) and resume from their last event.
 import type { IncomingMessage, Server as HttpServer } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { TRPCError, type AnyRouter, type inferRouterContext } from '@trpc/server'
-import { applyWSSHandler, type CreateWSSContextFnOptions, type WSSHandlerOptions } from '@trpc/server/adapters/ws'
+import type { CreateWSSContextFnOptions, WSSHandlerOptions } from '@trpc/server/adapters/ws'
 import { WebSocketServer } from 'ws'
 import { requestIdOf } from '../source/request-id.js'
-import { syncEncoder } from './encoder.js'
 import { withSafeErrors } from './errors.js'
 import { withSocket } from './socket.js'
+import { connectionHandler, type ConnectionErrorInfo } from './ws-connection.js'
 
 export interface SyncContextOptions extends CreateWSSContextFnOptions {
   /** What the client sent as `connectionParams` (e.g. a token), or null. */
@@ -49,6 +50,8 @@ export interface SyncWSServerOptions<TRouter extends AnyRouter> {
 
 export type SyncErrorInfo<TRouter extends AnyRouter> = Parameters<NonNullable<WSSHandlerOptions<TRouter>['onError']>>[0] & { requestId: string }
 
+const OPEN = 1
+
 export interface SyncWSServer {
   wss: WebSocketServer
   /** Tells every client to open a new connection and move its subscriptions there. */
@@ -74,15 +77,13 @@ export function createSyncWSServer<TRouter extends AnyRouter>(options: SyncWSSer
   }
   server?.on('upgrade', onUpgrade)
 
-  const handler = applyWSSHandler<TRouter>({
-    wss,
+  const onConnection = connectionHandler<TRouter>({
     router: withSafeErrors(options.router, { exposeStackTraces: options.exposeStackTraces }),
-    experimental_encoder: syncEncoder,
     keepAlive: options.keepAlive === false ? { enabled: false } : { enabled: true, ...options.keepAlive },
-    onError: (received: Parameters<NonNullable<WSSHandlerOptions<TRouter>['onError']>>[0]) => {
+    onError: (received: ConnectionErrorInfo) => {
       const info = { ...received, error: tooLarge(received.error, maxPayload) ?? received.error }
       const requestId = requestIdOf(info.error)
-      if (options.onError) options.onError({ ...info, requestId })
+      if (options.onError) options.onError({ ...info, requestId } as SyncErrorInfo<TRouter>)
       else if (info.error.code === 'INTERNAL_SERVER_ERROR') console.error(`[trpc-sync] request ${requestId} (${info.path ?? info.type}):`, info.error.cause ?? info.error)
       else if (info.error.code === 'PAYLOAD_TOO_LARGE') console.warn(`[trpc-sync] request ${requestId}: ${info.error.message}`)
     },
@@ -92,17 +93,22 @@ export function createSyncWSServer<TRouter extends AnyRouter>(options: SyncWSSer
       })
       return withSocket(ctx as inferRouterContext<TRouter>, opts.res)
     },
-  } as WSSHandlerOptions<TRouter>)
+  })
+  wss.on('connection', onConnection)
+  const broadcastReconnectNotification = () => {
+    const notice = JSON.stringify({ id: null, method: 'reconnect' })
+    for (const client of wss.clients) if (client.readyState === OPEN) client.send(notice)
+  }
 
   let closing: Promise<void> | undefined
   return {
     wss,
-    broadcastReconnectNotification: handler.broadcastReconnectNotification,
+    broadcastReconnectNotification,
     close({ graceMs = 3000 } = {}) {
       return (closing ??= (async () => {
         server?.off('upgrade', onUpgrade)
         const stopped = new Promise<void>((resolve) => wss.close(() => resolve()))
-        handler.broadcastReconnectNotification()
+        broadcastReconnectNotification()
         const deadline = Date.now() + graceMs
         while (wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
         for (const client of wss.clients) client.close(1012, 'server restarting')
