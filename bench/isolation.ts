@@ -10,6 +10,7 @@
 //           Postgres (inserting, decoding) and the engine's decoding cost the victim on this machine before the
 //           attacker's shapes add anything; isolation.victim_p99_ratio.shapes is the attacked figure over it
 //   isolation.server_loop_delay_max_ms[.writes_only|.baseline]  the longest the server's event loop was late in each phase
+//   isolation.server_cpu_pct[.writes_only|.baseline]  the server's CPU time over each phase's wall time (100: one core)
 // The victim's tick: one UPDATE of its one row at 10/s, measured from just before COMMIT to its 'message'.
 import { fork } from 'node:child_process'
 import pg from 'pg'
@@ -116,16 +117,23 @@ export async function runIsolationBench(server: PostgresServer, { quick }: { qui
     await victim.subscribe('todos.sync', [null])
     await victimLatencies(pool, victim, rows[0]!.id, 10, 0) // warm-up
     const loopDelay = () => srv.request<{ p99: number; max: number }>({ type: 'loop-delay' }, 'loopDelay')
+    // The server's CPU time over a phase, as a share of the phase's wall time (100 = one core busy).
+    const cpu = () => srv.request<number>({ type: 'cpu' }, 'cpu')
+    const cpuShare = async <T>(phase: () => Promise<T>): Promise<[T, number]> => {
+      const [cpu0, t0] = [await cpu(), performance.now()]
+      const result = await phase()
+      return [result, (100 * (await cpu() - cpu0)) / (performance.now() - t0)]
+    }
     await loopDelay()
     const baselineCommits: number[] = []
-    const baseline = await victimLatencies(pool, victim, rows[0]!.id, ticks, 1000, baselineCommits)
+    const [baseline, baselineCpu] = await cpuShare(() => victimLatencies(pool, victim, rows[0]!.id, ticks, 1000, baselineCommits))
     const baselineDelay = await loopDelay()
 
     const stopWriting = writeBatches(pool, batchRows)
     await victimLatencies(pool, victim, rows[0]!.id, 10, 1200) // warm-up of the batch paths
     const writesOnlyCommits: number[] = []
     await loopDelay()
-    const writesOnly = await victimLatencies(pool, victim, rows[0]!.id, ticks, 1300, writesOnlyCommits)
+    const [writesOnly, writesOnlyCpu] = await cpuShare(() => victimLatencies(pool, victim, rows[0]!.id, ticks, 1300, writesOnlyCommits))
     const writesOnlyDelay = await loopDelay()
     await stopWriting()
 
@@ -135,7 +143,7 @@ export async function runIsolationBench(server: PostgresServer, { quick }: { qui
     await victimLatencies(pool, victim, rows[0]!.id, 10, 1500)
     const attackedCommits: number[] = []
     await loopDelay()
-    const attacked = await victimLatencies(pool, victim, rows[0]!.id, ticks, 2000, attackedCommits)
+    const [attacked, attackedCpu] = await cpuShare(() => victimLatencies(pool, victim, rows[0]!.id, ticks, 2000, attackedCommits))
     const attackedDelay = await loopDelay()
     const { batches, received } = await attacker.request<{ batches: number; received: number }>({ type: 'stop' }, 'received')
     if (received < batches * batchRows) throw new Error(`bench: the attacker got ${received} of ${batches * batchRows} rows`)
@@ -156,6 +164,9 @@ export async function runIsolationBench(server: PostgresServer, { quick }: { qui
       'isolation.server_loop_delay_max_ms': round(attackedDelay.max, 2),
       'isolation.server_loop_delay_max_ms.writes_only': round(writesOnlyDelay.max, 2),
       'isolation.server_loop_delay_max_ms.baseline': round(baselineDelay.max, 2),
+      'isolation.server_cpu_pct': round(attackedCpu, 1),
+      'isolation.server_cpu_pct.writes_only': round(writesOnlyCpu, 1),
+      'isolation.server_cpu_pct.baseline': round(baselineCpu, 1),
       'isolation.attacker_shapes': shapes,
       'isolation.attacker_rows_per_batch': batchRows,
       'isolation.attacker_batches': batches,
