@@ -10,7 +10,7 @@ import { ShapeError } from '../shape/errors.js'
 import { keywordShape, type KeywordShapeInput } from '../shape/keyword.js'
 import { dataModelOf, isModelDelegate, type ModelMeta } from '../shape/model.js'
 import type { ShapeSource } from '../source/source.js'
-import { streamShape, type StreamItem, type StreamOptions } from '../source/stream.js'
+import { streamShape, streamShapeBatches, type StreamItem, type StreamOptions } from '../source/stream.js'
 import { eventConverter, type PositionedEvent, type SyncEvent } from './events.js'
 import { LiveShape } from '../../client/live-shape.js'
 import type { TrackedEvent } from '../../client/events.js'
@@ -112,6 +112,20 @@ export class Sync {
     try {
       for await (const item of streamShape(source, fullReplica(shape), { ...options, signal })) {
         yield { event: toEvent(item), handle: item.handle, offset: item.offset }
+      }
+    } finally {
+      release()
+    }
+  }
+
+  /** `events` a batch at a time (see streamShapeBatches), for readers that deliver many events. */
+  async *eventBatches<Row>(shape: Shape<Row>, options: StreamOptions = {}): AsyncGenerator<SharedEvent<Row>[]> {
+    const source = await this.source()
+    const toEvent = converterFor<Row>(shape.model)
+    const { signal, release } = this.untilClosed(options.signal)
+    try {
+      for await (const batch of streamShapeBatches(source, fullReplica(shape), { ...options, signal })) {
+        yield batch.map((item) => ({ event: toEvent(item), handle: item.handle, offset: item.offset }))
       }
     } finally {
       release()

@@ -14,6 +14,7 @@ import { EventIds, type EventKind, type EventPosition } from './event-id.js'
 import { holdSubscription } from './connection-limits.js'
 import { corkForTurn, defaultHighWater, socketOf, whenWritable, type FlowControl } from './socket.js'
 import { plainJson, shareEncoding } from './transformer.js'
+import { abortedFlag } from '../source/abort-flag.js'
 import { heldTooLong, nextTurn } from '../source/turn-budget.js'
 
 export interface SubscriptionOptions extends FlowControl {
@@ -99,16 +100,43 @@ const upToDate: SyncEvent<never> = control({ type: 'up-to-date' })
 /** Rows of the initial snapshot share their chunk's offset: re-reading from it repeats them. */
 const isSnapshotOffset = (offset: string) => offset === '-1' || offset.startsWith('0_')
 
-export async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context: StreamContext): AsyncGenerator<TrackedEnvelope<SyncEvent<Row>>, void> {
+/** A subscription's events as the resolver returns them, with the batches they are made of for our WebSocket handler. */
+export type TrackedEvents<Row> = AsyncGenerator<TrackedEnvelope<SyncEvent<Row>>, void> & {
+  [eventBatches]: EventBatches<TrackedEnvelope<SyncEvent<Row>>>
+}
+
+/** The batches, and the flow control their sender applies before each event of a batch. */
+export interface EventBatches<E> {
+  batches: AsyncGenerator<E[], void>
+  flow: FlowControl
+}
+
+/** Where a TrackedEvents keeps its batches: ws-connection.ts reads those, any other adapter the events. */
+export const eventBatches = Symbol('trpc-sync.eventBatches')
+
+/** Largest batch handed on at once (its sender checks flow control before each of its events too). */
+const MAX_BATCH = 256
+
+export function trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context: StreamContext): TrackedEvents<Row> {
+  const batches = trackedBatches(sync, shape, context)
+  async function* events() {
+    for await (const batch of batches) yield* batch
+  }
+  return Object.assign(events(), { [eventBatches]: { batches, flow: context.flow } })
+}
+
+async function* trackedBatches<Row>(sync: Sync, shape: Shape<Row>, context: StreamContext): AsyncGenerator<TrackedEnvelope<SyncEvent<Row>>[], void> {
   try {
     const { ids, signal, socket } = context
+    const aborted = abortedFlag(signal)
     const highWater = context.flow.highWaterBytes ?? defaultHighWater
     let resume = context.lastEventId === undefined ? undefined : ids.decode(context.lastEventId)
+    let out: TrackedEnvelope<SyncEvent<Row>>[] = []
     // Forged, malformed or signed with another key: start over, telling the client to drop what it has.
-    if (context.lastEventId !== undefined && !resume) yield tracked(ids.encode(restart('_')), mustRefetch)
+    if (context.lastEventId !== undefined && !resume) yield [tracked(ids.encode(restart('_')), mustRefetch)]
 
     for (;;) {
-      let yielded = false
+      let delivered = false
       // Snapshot rows of the resume position's chunk still to skip (the client has them).
       let toSkip = resume?.kind === 'row' ? resume.skip : 0
       // Rows delivered so far at the current (handle, snapshot offset).
@@ -117,56 +145,68 @@ export async function* trackedEvents<Row>(sync: Sync, shape: Shape<Row>, context
       // The last event delivered, to drop an up-to-date that repeats it (idle long-poll timeouts).
       let last: EventPosition | undefined = resume
       try {
-        for await (const { event, handle, offset } of sync.events(shape, { offset: resume?.offset, handle: resume?.handle, signal, turnGroup: socket })) {
-          if (toSkip > 0) {
-            if (handle !== resume!.handle) {
-              // Resuming inside the first chunk (offset -1) found a different log: the client's rows are stale.
-              toSkip = 0
-              rowGroup = ''
-              yield tracked(ids.encode(restart(handle)), mustRefetch)
-            } else if (offset === resume!.offset && isChange(event)) {
-              toSkip--
-              continue
-            } else {
-              toSkip = 0
+        for await (const batch of sync.eventBatches(shape, { offset: resume?.offset, handle: resume?.handle, signal, turnGroup: socket })) {
+          for (const { event, handle, offset } of batch) {
+            if (toSkip > 0) {
+              if (handle !== resume!.handle) {
+                // Resuming inside the first chunk (offset -1) found a different log: the client's rows are stale.
+                toSkip = 0
+                rowGroup = ''
+                out.push(tracked(ids.encode(restart(handle)), mustRefetch))
+              } else if (offset === resume!.offset && isChange(event)) {
+                toSkip--
+                continue
+              } else {
+                toSkip = 0
+              }
             }
+            const kind = kindOf(event, offset)
+            let skip = 0
+            if (kind === 'row') {
+              const group = `${handle}:${offset}`
+              rowCount = group === rowGroup ? rowCount + 1 : 1
+              rowGroup = group
+              skip = rowCount
+            } else {
+              rowGroup = ''
+              if (kind === 'up-to-date' && last?.kind === 'up-to-date' && last.offset === offset && last.handle === handle) continue
+            }
+            const position: EventPosition = { kind, skip, offset, handle }
+            if (isChange(event)) shareEncoding(event)
+            // Waits hand on what is ready first: a wait is for what the client has been sent.
+            if (socket && (socket.bufferedAmount > highWater || out.length >= MAX_BATCH)) {
+              if (out.length > 0) yield out
+              out = []
+              await whenWritable(socket, context.flow, signal)
+            }
+            if (socket && socket.readyState !== OPEN) return // closing: nothing more can be sent
+            // Subscriptions woken together (by one commit, a drain) or sending a large snapshot take turns by
+            // connection, so none holds the event loop and no connection's changes wait behind another's.
+            if (heldTooLong()) {
+              if (out.length > 0) yield out
+              out = []
+              while (heldTooLong()) await nextTurn(socket)
+            }
+            if (aborted()) return
+            // After the waits: a cork taken before them would be released at the end of an earlier turn.
+            if (socket) {
+              if (socket.readyState !== OPEN) return
+              corkForTurn(socket)
+            }
+            last = position
+            delivered = true
+            out.push(tracked(ids.encode(position), event.type === 'up-to-date' ? upToDate : event))
           }
-          const kind = kindOf(event, offset)
-          let skip = 0
-          if (kind === 'row') {
-            const group = `${handle}:${offset}`
-            rowCount = group === rowGroup ? rowCount + 1 : 1
-            rowGroup = group
-            skip = rowCount
-          } else {
-            rowGroup = ''
-            if (kind === 'up-to-date' && last?.kind === 'up-to-date' && last.offset === offset && last.handle === handle) continue
-          }
-          const position: EventPosition = { kind, skip, offset, handle }
-          if (isChange(event)) shareEncoding(event)
-          if (socket) {
-            if (socket.bufferedAmount > highWater) await whenWritable(socket, context.flow, signal)
-            if (socket.readyState !== OPEN) return // closing: nothing more can be sent
-          }
-          // Subscriptions woken together (by one commit, a drain) or sending a large snapshot take turns by
-          // connection, so none holds the event loop and no connection's changes wait behind another's.
-          while (heldTooLong()) await nextTurn(socket)
-          if (signal?.aborted) return
-          // After the waits: a cork taken before them would be released at the end of an earlier turn.
-          if (socket) {
-            if (socket.readyState !== OPEN) return
-            corkForTurn(socket)
-          }
-          last = position
-          yielded = true
-          yield tracked(ids.encode(position), event.type === 'up-to-date' ? upToDate : event)
+          if (out.length > 0) yield out
+          out = []
         }
         return
       } catch (error) {
         // The resume position no longer exists (e.g. an offset past the log after a restart): start over.
-        if (!resume || yielded || signal?.aborted || !isClientError(error)) throw sourceError(error)
+        if (!resume || delivered || aborted() || !isClientError(error)) throw sourceError(error)
         resume = undefined
-        yield tracked(ids.encode(restart('_')), mustRefetch)
+        out = []
+        yield [tracked(ids.encode(restart('_')), mustRefetch)]
       }
     }
   } finally {

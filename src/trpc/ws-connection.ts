@@ -19,6 +19,8 @@ import {
 } from '@trpc/server/unstable-core-do-not-import'
 import type { WebSocket } from 'ws'
 import { trackedFrame } from './event-frame.js'
+import { corkForTurn, defaultHighWater, whenWritable, type FlowControl } from './socket.js'
+import { eventBatches, type EventBatches } from './subscription.js'
 
 const OPEN = 1
 
@@ -128,12 +130,14 @@ export function connectionHandler<TRouter extends AnyRouter>(options: Connection
         }
         if (!iterable) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: `Subscription ${path} did not return an observable or a AsyncGenerator` })
         const events = isObservable(result) ? observableToAsyncIterable(result, stop.signal) : (result as AsyncIterable<unknown>)
-        const iterator = events[Symbol.asyncIterator]()
+        // A shape subscription's events are read a batch at a time (subscription.ts).
+        const batched = (events as { [eventBatches]?: EventBatches<unknown> })[eventBatches]
+        const iterator = batched?.batches ?? events[Symbol.asyncIterator]()
         try {
           if (stop.signal.aborted || socket.readyState !== OPEN) return
           send({ id, jsonrpc, result: { type: 'started' } })
           started = true
-          await pump(iterator, id, jsonrpc, stop.signal)
+          await pump(iterator, batched?.flow, id, jsonrpc, stop.signal)
         } finally {
           stop.abort()
           await iterator.return?.()
@@ -153,11 +157,27 @@ export function connectionHandler<TRouter extends AnyRouter>(options: Connection
       }
     }
 
-    /** Sends each event of `iterator` until it ends or `signal` stops the subscription. */
-    async function pump(iterator: AsyncIterator<unknown>, id: RequestId, jsonrpc: '2.0' | undefined, signal: AbortSignal): Promise<void> {
+    /** Sends one event of a subscription. */
+    const sendEvent = (id: RequestId, jsonrpc: '2.0' | undefined, value: unknown) => {
+      if (!isTrackedEnvelope(value)) return send({ id, jsonrpc, result: { type: 'data', data: value } })
+      const [eventId, data] = value
+      const frame = trackedFrame(output, id, jsonrpc, eventId, data)
+      if (frame !== undefined) sendText(frame)
+      else send({ id, jsonrpc, result: { type: 'data', id: eventId, data: { id: eventId, data } } })
+    }
+
+    /**
+     * Sends each event of `iterator` until it ends or `signal` stops the subscription. With `flow`, the
+     * iterator yields batches, and each event of a batch waits while the socket's buffer is full.
+     */
+    async function pump(iterator: AsyncIterator<unknown>, flow: FlowControl | undefined, id: RequestId, jsonrpc: '2.0' | undefined, signal: AbortSignal): Promise<void> {
       // A stop resolves the wait for the next event, whatever the iterator does.
       let stopWaiting: ((stopped: typeof STOPPED) => void) | undefined
-      const onStop = () => stopWaiting?.(STOPPED)
+      let stopped = false
+      const onStop = () => {
+        stopped = true
+        stopWaiting?.(STOPPED)
+      }
       signal.addEventListener('abort', onStop, { once: true })
       try {
         for (;;) {
@@ -165,15 +185,19 @@ export function connectionHandler<TRouter extends AnyRouter>(options: Connection
             stopWaiting = resolve
             iterator.next().then(resolve, reject)
           })
-          if (next === STOPPED || next.done || signal.aborted) return
-          const value = next.value
-          if (isTrackedEnvelope(value)) {
-            const [eventId, data] = value
-            const frame = trackedFrame(output, id, jsonrpc, eventId, data)
-            if (frame !== undefined) sendText(frame)
-            else send({ id, jsonrpc, result: { type: 'data', id: eventId, data: { id: eventId, data } } })
-          } else {
-            send({ id, jsonrpc, result: { type: 'data', data: value } })
+          if (next === STOPPED || next.done || stopped) return
+          if (!flow) {
+            sendEvent(id, jsonrpc, next.value)
+            continue
+          }
+          const highWater = flow.highWaterBytes ?? defaultHighWater
+          for (const value of next.value as unknown[]) {
+            if (socket.bufferedAmount > highWater) {
+              await whenWritable(socket, flow, signal)
+              if (stopped || socket.readyState !== OPEN) return
+              corkForTurn(socket) // the subscription's cork ended with the turn it was taken in
+            }
+            sendEvent(id, jsonrpc, value)
           }
         }
       } finally {
