@@ -39,7 +39,7 @@ export class EventIds {
     this.key = bytes.toString('hex')
   }
 
-  /** Recent ids: readers of one log ask for the same ones, and an HMAC costs microseconds. */
+  /** Recent ids: readers of one log ask for the same ones, and a MAC costs a microsecond. */
   private readonly recent = new Map<string, string>()
 
   encode(position: EventPosition): string {
