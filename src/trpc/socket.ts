@@ -34,22 +34,19 @@ export function socketOf(ctx: unknown): WebSocket | undefined {
   return typeof ctx === 'object' && ctx !== null ? (ctx as { [socketKey]?: WebSocket })[socketKey] : undefined
 }
 
-const corked = new WeakSet<WebSocket>()
-
 /**
- * Holds the socket's writes until the current turn of the event loop ends, so the frames a wake-up
- * produces (a change, its up-to-date, other subscriptions' events) leave in one write, not one each.
+ * Runs `send` with the socket's writes held, so the frames it sends leave in one write, now (not at the
+ * end of the turn: other connections' work later in the turn does not delay them).
  */
-export function corkForTurn(socket: WebSocket): void {
+export function corked(socket: WebSocket, send: () => void): void {
   const raw = rawSocket(socket)
-  if (!raw || corked.has(socket)) return
-  corked.add(socket)
+  if (!raw) return send()
   raw.cork()
-  // Runs once the promise jobs of this turn (the adapter's sends) have drained.
-  process.nextTick(() => {
-    corked.delete(socket)
+  try {
+    send()
+  } finally {
     raw.uncork()
-  })
+  }
 }
 
 /** Resolves once the socket can take more (or is closing, or `signal` aborts); closes a stalled socket. */

@@ -12,7 +12,7 @@ import type { Shape } from '../sync/shape.js'
 import type { Sync } from '../sync/sync.js'
 import { EventIds, type EventKind, type EventPosition } from './event-id.js'
 import { holdSubscription } from './connection-limits.js'
-import { corkForTurn, defaultHighWater, socketOf, whenWritable, type FlowControl } from './socket.js'
+import { defaultHighWater, socketOf, whenWritable, type FlowControl } from './socket.js'
 import { plainJson, shareEncoding } from './transformer.js'
 import { abortedFlag } from '../source/abort-flag.js'
 import { heldTooLong, nextTurn } from '../source/turn-budget.js'
@@ -188,11 +188,7 @@ async function* trackedBatches<Row>(sync: Sync, shape: Shape<Row>, context: Stre
               while (heldTooLong()) await nextTurn(socket)
             }
             if (aborted()) return
-            // After the waits: a cork taken before them would be released at the end of an earlier turn.
-            if (socket) {
-              if (socket.readyState !== OPEN) return
-              corkForTurn(socket)
-            }
+            if (socket && socket.readyState !== OPEN) return
             last = position
             delivered = true
             out.push(tracked(ids.encode(position), event.type === 'up-to-date' ? upToDate : event))

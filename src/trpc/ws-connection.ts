@@ -19,7 +19,7 @@ import {
 } from '@trpc/server/unstable-core-do-not-import'
 import type { WebSocket } from 'ws'
 import { trackedFrame } from './event-frame.js'
-import { corkForTurn, defaultHighWater, whenWritable, type FlowControl } from './socket.js'
+import { corked, defaultHighWater, whenWritable, type FlowControl } from './socket.js'
 import { eventBatches, type EventBatches } from './subscription.js'
 
 const OPEN = 1
@@ -191,13 +191,18 @@ export function connectionHandler<TRouter extends AnyRouter>(options: Connection
             continue
           }
           const highWater = flow.highWaterBytes ?? defaultHighWater
-          for (const value of next.value as unknown[]) {
+          const batch = next.value as unknown[]
+          let i = 0
+          while (i < batch.length) {
             if (socket.bufferedAmount > highWater) {
               await whenWritable(socket, flow, signal)
               if (stopped || socket.readyState !== OPEN) return
-              corkForTurn(socket) // the subscription's cork ended with the turn it was taken in
             }
-            sendEvent(id, jsonrpc, value)
+            // The batch leaves in one write, at once; the buffer is checked before each event.
+            corked(socket, () => {
+              do sendEvent(id, jsonrpc, batch[i++])
+              while (i < batch.length && socket.bufferedAmount <= highWater)
+            })
           }
         }
       } finally {
