@@ -29,7 +29,7 @@ export class Client {
       const json = message.result?.data?.json
       if (!json) return
       const event = json.data !== undefined && json.id !== undefined ? json.data : json
-      if (event.type === 'up-to-date' && !this.upToDate.has(message.id)) {
+      if ((event.type === 'up-to-date' || event.upToDate) && !this.upToDate.has(message.id)) {
         this.upToDate.add(message.id)
         if (this.upToDate.size >= this.wanted) this.ready?.()
       }

@@ -90,10 +90,12 @@ class Subscriber {
       const json = message.result?.data?.json
       if (!json) return
       const event = json.data !== undefined && json.id !== undefined ? json.data : json // tracked or not
-      if (event.type === 'up-to-date' && !this.upToDate) {
+      // A change may carry its batch's up-to-date (`upToDate: true`).
+      if ((event.type === 'up-to-date' || event.upToDate) && !this.upToDate) {
         this.upToDate = true
         resolve()
-      } else if (event.type === 'update' || event.type === 'insert') {
+      }
+      if (event.type === 'update' || event.type === 'insert') {
         this.lastChangeFrame = text
         this.onChange?.(event.row.title, at)
       }

@@ -2,12 +2,15 @@
 // (src/sync/events.ts) imports too. Rows hold the JS values findMany returns on the server
 // (Date, bigint, Decimal, Uint8Array), carried by superjson.
 
+// Over tRPC, the change that ends a batch and brings the shape up to date carries `upToDate: true` in
+// place of a separate `up-to-date` event after it (one frame per change, not two); readers treat it as
+// the change followed by an up-to-date. `sync.stream` and `sync.events` send the two separately.
 export type SyncEvent<Row> =
-  | { type: 'insert'; key: string; row: Row; txids: number[] }
+  | { type: 'insert'; key: string; row: Row; txids: number[]; upToDate?: true }
   /** `changes`: the new values of the fields the update changed. */
-  | { type: 'update'; key: string; row: Row; changes: Partial<Row>; txids: number[] }
+  | { type: 'update'; key: string; row: Row; changes: Partial<Row>; txids: number[]; upToDate?: true }
   /** `row`: the row as it was before the delete. */
-  | { type: 'delete'; key: string; row: Row; txids: number[] }
+  | { type: 'delete'; key: string; row: Row; txids: number[]; upToDate?: true }
   | { type: 'up-to-date' }
   | { type: 'must-refetch' }
   /** End of the initial rows, with the snapshot's bounds (64-bit xids as decimal strings). */

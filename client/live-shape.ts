@@ -213,7 +213,9 @@ export class LiveShape<Row, K = DefaultRowKey<Row>> {
       case 'update':
       case 'delete':
         this.batch.push(event)
-        return false
+        if (!event.upToDate) return false
+        this.commit()
+        return true
       case 'must-refetch':
         this.batch = []
         this.pendingBounds = undefined

@@ -53,6 +53,19 @@ async function consume<Row extends object, TKey extends string | number, TInput>
     open = true
   }
   try {
+    const upToDate = () => {
+      const applied = open ? commit() : true
+      open = false
+      // Recorded now, not when applied: a commit waits for the handlers that wait for these txids.
+      txids.record(batchTxids, bounds)
+      batchTxids = []
+      bounds = undefined
+      if (!ready) {
+        ready = true
+        if (applied === true) markReady()
+        else applied.then(markReady, () => {})
+      }
+    }
     for await (const { data: event } of subscription.subscribe(input, { signal })) {
       switch (event.type) {
         case 'insert':
@@ -61,6 +74,7 @@ async function consume<Row extends object, TKey extends string | number, TInput>
           beginOnce()
           write({ type: event.type, value: event.row })
           batchTxids.push(...event.txids)
+          if (event.upToDate) upToDate()
           break
         case 'must-refetch':
           beginOnce()
@@ -71,20 +85,9 @@ async function consume<Row extends object, TKey extends string | number, TInput>
         case 'snapshot-end':
           bounds = { xmin: event.xmin, xmax: event.xmax, xip: event.xip }
           break
-        case 'up-to-date': {
-          const applied = open ? commit() : true
-          open = false
-          // Recorded now, not when applied: a commit waits for the handlers that wait for these txids.
-          txids.record(batchTxids, bounds)
-          batchTxids = []
-          bounds = undefined
-          if (!ready) {
-            ready = true
-            if (applied === true) markReady()
-            else applied.then(markReady, () => {})
-          }
+        case 'up-to-date':
+          upToDate()
           break
-        }
       }
     }
     if (!signal.aborted) throw new Error('the shape subscription ended')

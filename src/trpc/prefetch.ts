@@ -41,12 +41,11 @@ export async function prefetch<Row>(
     switch (event.type) {
       case 'insert':
       case 'update':
-        rows.set(event.key, event.row)
-        for (const txid of event.txids) txids.add(txid)
-        break
       case 'delete':
-        rows.delete(event.key)
+        if (event.type === 'delete') rows.delete(event.key)
+        else rows.set(event.key, event.row)
         for (const txid of event.txids) txids.add(txid)
+        if (event.upToDate) return { rows: [...rows], lastEventId: id, bounds, txids: [...txids] }
         break
       case 'must-refetch':
         rows.clear()

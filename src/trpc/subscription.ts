@@ -144,6 +144,19 @@ async function* trackedBatches<Row>(sync: Sync, shape: Shape<Row>, context: Stre
       let rowCount = toSkip
       // The last event delivered, to drop an up-to-date that repeats it (idle long-poll timeouts).
       let last: EventPosition | undefined = resume
+      // An up-to-date that directly follows a change rides on it (`upToDate: true`, client/events.ts): one
+      // frame, not two. The change keeps its own id, so an event's id stays a function of its position
+      // whatever the batching (tRPC's wsLink, moving a subscription to a new socket, drops the new one's
+      // events whose ids the old one sent). Whether they join must not depend on when batches are handed
+      // on either, so a change that may be joined stays behind in `out` when the rest goes (its
+      // up-to-date, if any, is the stream's next event, which comes without waiting for a new commit: a
+      // response that does not end with an up-to-date is followed by another at once).
+      // A resumed subscription joins none until it has sent an up-to-date of its own: the events it
+      // starts with may be the ones wsLink drops as already seen, and a dropped joined change would drop
+      // its up-to-date with it.
+      let joining = resume === undefined
+      let joinable: EventPosition | undefined
+      const holdLast = (): TrackedEnvelope<SyncEvent<Row>>[] => (joinable ? [out.pop()!] : [])
       try {
         for await (const batch of sync.eventBatches(shape, { offset: resume?.offset, handle: resume?.handle, signal, turnGroup: socket })) {
           for (const { event, handle, offset } of batch) {
@@ -152,6 +165,7 @@ async function* trackedBatches<Row>(sync: Sync, shape: Shape<Row>, context: Stre
                 // Resuming inside the first chunk (offset -1) found a different log: the client's rows are stale.
                 toSkip = 0
                 rowGroup = ''
+                joinable = undefined
                 out.push(tracked(ids.encode(restart(handle)), mustRefetch))
               } else if (offset === resume!.offset && isChange(event)) {
                 toSkip--
@@ -175,27 +189,39 @@ async function* trackedBatches<Row>(sync: Sync, shape: Shape<Row>, context: Stre
             if (isChange(event)) shareEncoding(event)
             // Waits hand on what is ready first: a wait is for what the client has been sent.
             if (socket && (socket.bufferedAmount > highWater || out.length >= MAX_BATCH)) {
+              const held = holdLast()
               if (out.length > 0) yield out
-              out = []
+              out = held
               await whenWritable(socket, context.flow, signal)
             }
             if (socket && socket.readyState !== OPEN) return // closing: nothing more can be sent
             // Subscriptions woken together (by one commit, a drain) or sending a large snapshot take turns by
             // connection, so none holds the event loop and no connection's changes wait behind another's.
             if (heldTooLong()) {
+              const held = holdLast()
               if (out.length > 0) yield out
-              out = []
+              out = held
               while (heldTooLong()) await nextTurn(socket)
             }
             if (aborted()) return
             if (socket && socket.readyState !== OPEN) return
             last = position
             delivered = true
+            const previous = out.at(-1)
+            if (kind === 'up-to-date' && previous && joinable?.offset === offset && joinable.handle === handle) {
+              out[out.length - 1] = tracked(previous[0], endingBatch(previous[1]))
+              joinable = undefined
+              continue
+            }
             out.push(tracked(ids.encode(position), event.type === 'up-to-date' ? upToDate : event))
+            if (kind === 'up-to-date') joining = true
+            joinable = joining && kind === 'change' ? position : undefined
           }
+          const held = holdLast()
           if (out.length > 0) yield out
-          out = []
+          out = held
         }
+        if (out.length > 0) yield out
         return
       } catch (error) {
         // The resume position no longer exists (e.g. an offset past the log after a restart): start over.
@@ -208,6 +234,17 @@ async function* trackedBatches<Row>(sync: Sync, shape: Shape<Row>, context: Stre
   } finally {
     context.onEnd?.()
   }
+}
+
+/** One shared object per change: the change with `upToDate` (client/events.ts), encoded once for every reader. */
+const ending = new WeakMap<object, object>()
+function endingBatch<E extends object>(change: E): E {
+  let joined = ending.get(change)
+  if (!joined) {
+    ending.set(change, (joined = { ...change, upToDate: true }))
+    shareEncoding(joined)
+  }
+  return joined as E
 }
 
 const restart = (handle: string): EventPosition => ({ kind: 'must-refetch', skip: 0, offset: '-1', handle })

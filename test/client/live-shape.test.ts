@@ -52,6 +52,22 @@ describe('LiveShape', () => {
     live.close()
   })
 
+  it('applies a batch at a change that carries its up-to-date, as at a separate up-to-date', async () => {
+    const s = scripted()
+    const live = new LiveShape<Row>(s.source)
+    const seen: [number, number][] = []
+    live.subscribe((rows, changes) => seen.push([rows.size, changes.length]))
+    s.push(insert('a', 1), { type: 'insert', key: 'b', row: { id: 'b', n: 2 }, txids: [7], upToDate: true })
+    await live.ready
+    expect(live.toArray()).toEqual([{ id: 'a', n: 1 }, { id: 'b', n: 2 }])
+    await live.awaitTxId(7) // the carried up-to-date records the batch's txids too
+    s.push({ type: 'delete', key: 'a', row: { id: 'a', n: 1 }, txids: [8], upToDate: true })
+    await tick()
+    expect(live.toArray()).toEqual([{ id: 'b', n: 2 }])
+    expect(seen).toEqual([[2, 2], [1, 1]])
+    live.close()
+  })
+
   it('tells listeners only of batches that changed the rows, not of idle up-to-dates', async () => {
     const s = scripted()
     const live = new LiveShape<Row>(s.source)

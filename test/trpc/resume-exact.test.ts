@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TrackedEvent } from '../../client/index.js'
 import { TestEventSource } from './event-source.js'
-import { logOf, record, startApp, until, type Recording, type TestApp } from './support.js'
+import { endsUpToDate, logOf, record, startApp, until, type Recording, type TestApp } from './support.js'
 
 let app: TestApp
 beforeAll(async () => {
@@ -17,8 +17,16 @@ afterAll(async () => {
 })
 
 const shapeFor = (owner: string) => app.sync.shape(app.db.prisma.todo, { where: { AND: [{ ownerId: owner }, {}] } })
-const ids = (events: TrackedEvent<unknown>[]) => events.map((e) => e.id)
-const upToDate = (r: Recording, count: number) => r.events.length >= count && r.events.at(-1)?.data.type === 'up-to-date'
+/**
+ * The events as ids, an up-to-date as its position: a change that carries its batch's up-to-date counts
+ * as the change and then that up-to-date (a resumed subscription sends its first up-to-dates on their own).
+ */
+const ids = (events: TrackedEvent<unknown>[]) => events.flatMap((e) => {
+  const at = `up-to-date@${e.id.split(':')[2]}`
+  if (e.data.type === 'up-to-date') return [at]
+  return 'upToDate' in e.data && e.data.upToDate ? [e.id, at] : [e.id]
+})
+const upToDate = (r: Recording, count: number) => r.events.length >= count && endsUpToDate(r.events.at(-1)?.data)
 
 /** Transactions of one to four changes on `owner`'s todos. */
 async function changes(owner: string, rounds: number): Promise<void> {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type WebSocket from 'ws'
 import { liveShape, type SyncEvent, type TrackedEvent } from '../../client/index.js'
 import { TestEventSource } from './event-source.js'
-import { record, startApp, until, type Recording, type TestApp } from './support.js'
+import { endsUpToDate, record, startApp, until, type Recording, type TestApp } from './support.js'
 
 let app: TestApp
 beforeAll(async () => {
@@ -51,7 +51,7 @@ async function settled(owner: string, ...recordings: Recording[]): Promise<void>
   const keys = new Set(expected.map((r) => r.id))
   await until(() => recordings.every((r) => {
     const rows = materialize(r.events)
-    return r.events.at(-1)?.data.type === 'up-to-date' && rows.size === keys.size && [...rows.values()].every((row: any) => keys.has(row.id))
+    return endsUpToDate(r.events.at(-1)?.data) && rows.size === keys.size && [...rows.values()].every((row: any) => keys.has(row.id))
   }), 'subscribers to catch up', 30_000)
   for (const r of recordings) expect([...materialize(r.events).values()].sort((a: any, b: any) => a.id.localeCompare(b.id)))
     .toEqual([...expected].sort((a, b) => a.id.localeCompare(b.id)))

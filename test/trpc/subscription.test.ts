@@ -48,6 +48,26 @@ describe('shape subscriptions', () => {
     for (const { live } of cases) live.close()
   })
 
+  it('sends a batch\'s last change and its up-to-date as one event, and a resumed subscription its first up-to-date on its own', async () => {
+    const owner = `one-frame-${randomUUID()}`
+    const live = record(app.client(owner).todos.sync, {})
+    await until(() => live.upToDates > 0, 'the first up-to-date')
+    const start = live.events.length
+    await app.db.sql(`INSERT INTO todos (id, title, owner_id) VALUES (gen_random_uuid(), 'a', $1), (gen_random_uuid(), 'b', $1)`, [owner])
+    await until(() => live.upToDates > 1, 'the transaction')
+    const frames = live.events.slice(start)
+    expect(frames.map((e) => [e.data.type, (e.data as { upToDate?: true }).upToDate ?? false])).toEqual([['insert', false], ['insert', true]])
+    expect(frames.map((e) => e.id[0])).toEqual(['c', 'c']) // a change's id whatever rides on it
+    expect(live.data().slice(-3).map((e) => e.type)).toEqual(['insert', 'insert', 'up-to-date'])
+
+    const resumed = record(app.client(owner).todos.sync, { lastEventId: live.events[start]!.id })
+    await until(() => resumed.upToDates > 0, 'the resumed subscription')
+    expect(resumed.events.map((e) => [e.data.type, (e.data as { upToDate?: true }).upToDate ?? false])).toEqual([['insert', false], ['up-to-date', false]])
+    expect(resumed.events[0]!.id).toBe(live.events[start + 1]!.id)
+    live.stop()
+    resumed.stop()
+  })
+
   it('keeps a live shape and its other listeners going when one listener throws', async () => {
     const reported: unknown[] = []
     const live = liveShape(app.client('gina').todos.sync, {}, { onListenerError: (error) => reported.push(error) })

@@ -138,10 +138,17 @@ export interface Recording<Row = any> {
   events: TrackedEvent<Row>[]
   readonly error: any
   readonly upToDates: number
-  /** The data of every event, in order. */
+  /**
+   * The data of every event, in order, as the logical sequence: a change carrying `upToDate` (the wire's
+   * one frame for a batch's last change and its up-to-date) as the change, then `{ type: 'up-to-date' }`.
+   */
   data(): SyncEvent<Row>[]
   stop(): void
 }
+
+/** Whether an event brings the shape up to date: an up-to-date, or a change that carries one. */
+export const endsUpToDate = (data: SyncEvent<unknown> | undefined): boolean =>
+  data !== undefined && (data.type === 'up-to-date' || ('upToDate' in data && data.upToDate === true))
 
 /** Records every event of a subscription (observer form); `onEvent` runs synchronously on each. */
 export function record<Row = any>(
@@ -154,7 +161,7 @@ export function record<Row = any>(
   const subscription = procedure.subscribe(input, {
     onData(event: TrackedEvent<Row>) {
       events.push(event)
-      if (event.data.type === 'up-to-date') upToDates++
+      if (endsUpToDate(event.data)) upToDates++
       onEvent?.(event, events.length)
     },
     onError(e: unknown) {
@@ -165,7 +172,11 @@ export function record<Row = any>(
     events,
     get error() { return error },
     get upToDates() { return upToDates },
-    data: () => events.map((e) => e.data),
+    data: () => events.flatMap((e): SyncEvent<Row>[] => {
+      if (!('upToDate' in e.data && e.data.upToDate)) return [e.data]
+      const { upToDate: _, ...change } = e.data
+      return [change as SyncEvent<Row>, { type: 'up-to-date' }]
+    }),
     stop: () => subscription.unsubscribe(),
   }
 }
