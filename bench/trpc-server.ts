@@ -9,6 +9,7 @@
 //   raw:    a plain `ws` server that broadcasts given frames to groups of clients (the ceiling)
 // Messages from the parent: { type: 'memory' } → { memory: rss bytes after gc }, { type: 'broadcast' },
 // { type: 'loop-delay' } → { loopDelay: { p99, max } } (ms the event loop was late since the last ask).
+// BENCH_HEAP_SNAPSHOT=<dir>: each 'memory' request also writes a heap snapshot there (after the gc).
 import { EventEmitter, on } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -132,6 +133,7 @@ process.on('message', async (message: Message) => {
   } else if (message.type === 'memory') {
     const gc = (globalThis as { gc?: () => void }).gc
     for (let i = 0; i < 3; i++) gc?.()
+    if (process.env.BENCH_HEAP_SNAPSHOT) (await import('node:v8')).writeHeapSnapshot(`${process.env.BENCH_HEAP_SNAPSHOT}/${mode}-${process.pid}-${Date.now()}.heapsnapshot`)
     process.send!({ memory: process.memoryUsage().rss })
   } else if (message.type === 'exit') {
     await cleanup().catch(() => {})
