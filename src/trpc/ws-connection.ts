@@ -80,7 +80,14 @@ export function connectionHandler<TRouter extends AnyRouter>(options: Connection
     const fail = (id: RequestId | null, jsonrpc: '2.0' | undefined, cause: unknown, type: ProcedureType | 'unknown' = 'unknown', path?: string, input?: unknown) => {
       const error = getTRPCErrorFromUnknown(cause)
       report({ error, type, path, input })
-      send({ id, jsonrpc, error: errorShape(error, type, path, input) } as TRPCResponseMessage)
+      try {
+        send({ id, jsonrpc, error: errorShape(error, type, path, input) } as TRPCResponseMessage)
+      } catch (failure) {
+        // A shape the transformer cannot serialize: the request is still answered, and nothing throws
+        // out of a socket listener.
+        report({ error: getTRPCErrorFromUnknown(failure), type, path, input })
+        send({ id, jsonrpc, error: fallbackErrorShape } as TRPCResponseMessage)
+      }
     }
 
     /** Resolves true once the context is made; false if making it failed (the client was told, and is closed). */
