@@ -6,7 +6,8 @@ import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 
 const socketKey = Symbol.for('trpc-sync.socket')
-const OPEN = 1
+/** `WebSocket.OPEN`: the one ready state in which frames may be sent. */
+export const OPEN = 1
 export const defaultHighWater = 1 << 20
 
 export interface FlowControl {

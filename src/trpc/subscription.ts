@@ -12,7 +12,7 @@ import type { Shape } from '../sync/shape.js'
 import type { Sync } from '../sync/sync.js'
 import { EventIds, type EventKind, type EventPosition } from './event-id.js'
 import { holdSubscription } from './connection-limits.js'
-import { defaultHighWater, socketOf, whenWritable, type FlowControl } from './socket.js'
+import { defaultHighWater, OPEN, socketOf, whenWritable, type FlowControl } from './socket.js'
 import { plainJson, shareEncoding } from './transformer.js'
 import { abortedFlag } from '../source/abort-flag.js'
 import { heldTooLong, nextTurn } from '../source/turn-budget.js'
@@ -38,7 +38,6 @@ export type ShapeSubscriptionResolver<C, I, Row> =
   (opts: SubscriptionResolverOptions<C, I>) => Promise<AsyncGenerator<TrackedEnvelope<SyncEvent<Row>>, void>>
 
 const defaultIds = new EventIds()
-const OPEN = 1
 
 /** The EventIds a subscription with this `secret` signs with (one shared default per process). */
 export const eventIdsFor = (secret: string | Uint8Array | undefined) => secret === undefined ? defaultIds : new EventIds(secret)

@@ -19,10 +19,8 @@ import {
 } from '@trpc/server/unstable-core-do-not-import'
 import type { WebSocket } from 'ws'
 import { trackedFrame } from './event-frame.js'
-import { corked, defaultHighWater, whenWritable, type FlowControl } from './socket.js'
+import { corked, defaultHighWater, OPEN, whenWritable, type FlowControl } from './socket.js'
 import { eventBatches, type EventBatches } from './subscription.js'
-
-const OPEN = 1
 
 type ProcedureType = 'query' | 'mutation' | 'subscription'
 type RequestId = string | number

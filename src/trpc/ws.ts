@@ -10,7 +10,7 @@ import type { CreateWSSContextFnOptions, WSSHandlerOptions } from '@trpc/server/
 import { WebSocketServer } from 'ws'
 import { requestIdOf } from '../source/request-id.js'
 import { withSafeErrors } from './errors.js'
-import { withSocket } from './socket.js'
+import { OPEN, withSocket } from './socket.js'
 import { connectionHandler, type ConnectionErrorInfo } from './ws-connection.js'
 
 export interface SyncContextOptions extends CreateWSSContextFnOptions {
@@ -49,8 +49,6 @@ export interface SyncWSServerOptions<TRouter extends AnyRouter> {
 }
 
 export type SyncErrorInfo<TRouter extends AnyRouter> = Parameters<NonNullable<WSSHandlerOptions<TRouter>['onError']>>[0] & { requestId: string }
-
-const OPEN = 1
 
 export interface SyncWSServer {
   wss: WebSocketServer
