@@ -155,7 +155,12 @@ async function* trackedBatches<Row>(sync: Sync, shape: Shape<Row>, context: Stre
       // its up-to-date with it.
       let joining = resume === undefined
       let joinable: EventPosition | undefined
-      const holdLast = (): TrackedEnvelope<SyncEvent<Row>>[] => (joinable ? [out.pop()!] : [])
+      /** Hands on `out`, all but a change that may still be joined. */
+      function* handOn(): Generator<TrackedEnvelope<SyncEvent<Row>>[]> {
+        const held = joinable ? [out.pop()!] : []
+        if (out.length > 0) yield out
+        out = held
+      }
       try {
         for await (const batch of sync.eventBatches(shape, { offset: resume?.offset, handle: resume?.handle, signal, turnGroup: socket })) {
           for (const { event, handle, offset } of batch) {
@@ -188,22 +193,17 @@ async function* trackedBatches<Row>(sync: Sync, shape: Shape<Row>, context: Stre
             if (isChange(event)) shareEncoding(event)
             // Waits hand on what is ready first: a wait is for what the client has been sent.
             if (socket && (socket.bufferedAmount > highWater || out.length >= MAX_BATCH)) {
-              const held = holdLast()
-              if (out.length > 0) yield out
-              out = held
+              yield* handOn()
               await whenWritable(socket, context.flow, signal)
             }
-            if (socket && socket.readyState !== OPEN) return // closing: nothing more can be sent
             // Subscriptions woken together (by one commit, a drain) or sending a large snapshot take turns by
             // connection, so none holds the event loop and no connection's changes wait behind another's.
             if (heldTooLong()) {
-              const held = holdLast()
-              if (out.length > 0) yield out
-              out = held
+              yield* handOn()
               while (heldTooLong()) await nextTurn(socket)
             }
             if (aborted()) return
-            if (socket && socket.readyState !== OPEN) return
+            if (socket && socket.readyState !== OPEN) return // closing: nothing more can be sent
             last = position
             delivered = true
             const previous = out.at(-1)
@@ -216,9 +216,7 @@ async function* trackedBatches<Row>(sync: Sync, shape: Shape<Row>, context: Stre
             if (kind === 'up-to-date') joining = true
             joinable = joining && kind === 'change' ? position : undefined
           }
-          const held = holdLast()
-          if (out.length > 0) yield out
-          out = held
+          yield* handOn()
         }
         if (out.length > 0) yield out
         return
