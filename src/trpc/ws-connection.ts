@@ -184,6 +184,7 @@ export function connectionHandler<TRouter extends AnyRouter>(options: Connection
         stopWaiting?.(STOPPED)
       }
       signal.addEventListener('abort', onStop, { once: true })
+      const highWater = flow?.highWaterBytes ?? defaultHighWater
       try {
         for (;;) {
           const next = await new Promise<IteratorResult<unknown> | typeof STOPPED>((resolve, reject) => {
@@ -195,7 +196,6 @@ export function connectionHandler<TRouter extends AnyRouter>(options: Connection
             sendEvent(id, jsonrpc, next.value)
             continue
           }
-          const highWater = flow.highWaterBytes ?? defaultHighWater
           const batch = next.value as unknown[]
           let i = 0
           while (i < batch.length) {
